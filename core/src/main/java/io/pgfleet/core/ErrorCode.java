@@ -1,0 +1,40 @@
+package io.pgfleet.core;
+
+/**
+ * Stable error codes. The API puts {@link #code()} in every problem document and the CLI maps it to
+ * an exit code, so keep existing codes stable.
+ */
+public enum ErrorCode {
+    BAD_REQUEST(400, 2),
+    INVALID_SPEC(422, 2),
+    UNAUTHORIZED(401, 3),
+    FORBIDDEN(403, 3),
+    NOT_FOUND(404, 4),
+    ALREADY_EXISTS(409, 5),
+    PORT_CONFLICT(409, 5),
+    INVALID_STATE(409, 5),
+    OPERATION_IN_PROGRESS(409, 5),
+    NOTHING_PENDING(409, 5),
+    INTERNAL(500, 1);
+
+    private final int httpStatus;
+    private final int exitCode;
+
+    ErrorCode(int httpStatus, int exitCode) {
+        this.httpStatus = httpStatus;
+        this.exitCode = exitCode;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    public int exitCode() {
+        return exitCode;
+    }
+
+    /** The code as the API spells it, e.g. {@code port_conflict}. */
+    public String code() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,280 @@
+package io.pgfleet.core;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a create request against the rules of DESIGN.md §2 and names every bad field with its fix.
+ * The host facts it needs (versions it can run, hosts it knows) come in as values.
+ */
+public final class SpecValidator {
+    private static final Pattern DATABASE_ID = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern NODE_NAME = Pattern.compile("[a-z][a-z0-9_]{0,29}");
+    private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final Pattern PARAMETER_NAME = Pattern.compile("[a-z_][a-z0-9_.]{0,62}");
+    private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._/-]{0,62})?");
+    private static final int MAX_NODES = 9;
+    private static final int MAX_USERS = 100;
+
+    /** Parameters pgfleet writes itself; a spec may not set them. */
+    public static final Set<String> OWNED_PARAMETERS = Set.of(
+            "port",
+            "listen_addresses",
+            "data_directory",
+            "hba_file",
+            "ident_file",
+            "config_file",
+            "external_pid_file",
+            "unix_socket_directories",
+            "unix_socket_group",
+            "unix_socket_permissions",
+            "password_encryption",
+            "logging_collector",
+            "log_directory",
+            "log_filename");
+
+    public static final Set<String> ROLE_ATTRIBUTES = Set.of(
+            "LOGIN",
+            "NOLOGIN",
+            "CREATEDB",
+            "NOCREATEDB",
+            "CREATEROLE",
+            "NOCREATEROLE",
+            "REPLICATION",
+            "NOREPLICATION",
+            "BYPASSRLS",
+            "NOBYPASSRLS",
+            "SUPERUSER",
+            "NOSUPERUSER",
+            "INHERIT",
+            "NOINHERIT");
+
+    public static final Set<String> RESTART_POLICIES = Set.of("always", "never");
+    public static final Set<String> POOL_MODES = Set.of("session", "transaction", "statement");
+
+    private final Set<String> supportedVersions;
+    private final Set<String> knownHosts;
+
+    public SpecValidator(Set<String> supportedVersions, Set<String> knownHosts) {
+        this.supportedVersions = Set.copyOf(supportedVersions);
+        this.knownHosts = Set.copyOf(knownHosts);
+    }
+
+    /** Throws a 422 listing every invalid field; returns normally when the request is acceptable. */
+    public void validateCreate(CreateDatabaseRequest request) {
+        List<FieldError> errors = new ArrayList<>();
+        if (request.id() == null || request.id().isBlank()) {
+            errors.add(new FieldError("id", "is required: 1-63 lowercase letters, digits and '-', e.g. 'billing'"));
+        } else if (!DATABASE_ID.matcher(request.id()).matches()) {
+            errors.add(new FieldError(
+                    "id",
+                    "'" + abbreviate(request.id())
+                            + "' is not a valid id; use 1-63 lowercase letters, digits and '-', not starting"
+                            + " or ending with '-'"));
+        }
+        request.labels().forEach((key, value) -> {
+            if (!LABEL_KEY.matcher(key).matches()) {
+                errors.add(new FieldError(
+                        "labels." + abbreviate(key), "label keys are 1-63 letters, digits, '.', '_', '/', '-'"));
+            }
+            if (value == null || value.length() > 255) {
+                errors.add(new FieldError("labels." + abbreviate(key), "label values are 0-255 characters"));
+            }
+        });
+        if (request.spec() == null) {
+            errors.add(new FieldError("spec", "is required"));
+        } else {
+            validateSpec(request.spec(), errors);
+        }
+        if (!errors.isEmpty()) {
+            throw PgfleetException.invalidSpec(errors);
+        }
+    }
+
+    private void validateSpec(DatabaseSpec spec, List<FieldError> errors) {
+        if (spec.databaseName() == null
+                || !DATABASE_NAME.matcher(spec.databaseName()).matches()) {
+            errors.add(new FieldError(
+                    "spec.database_name", "is required: 1-63 letters, digits and '_', starting with a letter or '_'"));
+        } else if (Set.of("postgres", "template0", "template1")
+                .contains(spec.databaseName().toLowerCase(Locale.ROOT))) {
+            errors.add(new FieldError("spec.database_name", "'" + spec.databaseName() + "' is reserved by PostgreSQL"));
+        }
+        if (spec.postgresVersion() != null && !supportedVersions.contains(spec.postgresVersion())) {
+            errors.add(new FieldError(
+                    "spec.postgres_version",
+                    "'" + abbreviate(spec.postgresVersion()) + "' is not available on this host; use one of "
+                            + supportedVersions.stream().sorted().toList()));
+        }
+        checkPort("spec.port", spec.port(), errors);
+        validateNodes(spec, errors);
+        validateUsers(spec.databaseUsers(), errors);
+        validateConf(spec.postgresqlConf(), errors);
+        if (spec.pooler() != null) {
+            validatePooler(spec.pooler(), errors);
+        }
+        if (spec.restartPolicy() != null && !RESTART_POLICIES.contains(spec.restartPolicy())) {
+            errors.add(new FieldError(
+                    "spec.restart_policy",
+                    "'" + abbreviate(spec.restartPolicy()) + "' is not one of " + RESTART_POLICIES));
+        }
+    }
+
+    private void validateNodes(DatabaseSpec spec, List<FieldError> errors) {
+        if (spec.nodes().isEmpty()) {
+            errors.add(new FieldError("spec.nodes", "at least one node is required, e.g. [{\"name\": \"n1\"}]"));
+            return;
+        }
+        if (spec.nodes().size() > MAX_NODES) {
+            errors.add(new FieldError("spec.nodes", spec.nodes().size() + " nodes; at most " + MAX_NODES));
+        }
+        Set<String> names = new HashSet<>();
+        Set<Integer> ports = new HashSet<>();
+        for (int i = 0; i < spec.nodes().size(); i++) {
+            NodeSpec node = spec.nodes().get(i);
+            String field = "spec.nodes[" + i + "]";
+            if (node == null) {
+                errors.add(new FieldError(field, "must be an object with a name"));
+                continue;
+            }
+            if (node.name() == null || !NODE_NAME.matcher(node.name()).matches()) {
+                errors.add(new FieldError(
+                        field + ".name",
+                        "'" + abbreviate(String.valueOf(node.name()))
+                                + "' is not a node name; use 1-30 lowercase letters, digits and '_', e.g. 'n1'"));
+            } else if (!names.add(node.name())) {
+                errors.add(
+                        new FieldError(field + ".name", "'" + node.name() + "' appears twice; node names are unique"));
+            }
+            if (node.hostIds().size() > 1) {
+                errors.add(new FieldError(
+                        field + ".host_ids",
+                        "one host per node for now; replicas on several hosts are not available yet"));
+            }
+            for (String host : node.hostIds()) {
+                if (!knownHosts.contains(host)) {
+                    errors.add(new FieldError(
+                            field + ".host_ids",
+                            "host '" + abbreviate(String.valueOf(host)) + "' is not known; known hosts: "
+                                    + knownHosts));
+                }
+            }
+            checkPort(field + ".port", node.port(), errors);
+            Integer port = spec.requestedPort(node);
+            if (port != null && !ports.add(port)) {
+                errors.add(
+                        new FieldError(field + ".port", port + " is asked for by two nodes; give each node its own"));
+            }
+        }
+    }
+
+    private static void validateUsers(List<DatabaseUserSpec> users, List<FieldError> errors) {
+        if (users.size() > MAX_USERS) {
+            errors.add(new FieldError("spec.database_users", users.size() + " users; at most " + MAX_USERS));
+        }
+        Set<String> names = new HashSet<>();
+        int owners = 0;
+        for (int i = 0; i < users.size(); i++) {
+            DatabaseUserSpec user = users.get(i);
+            String field = "spec.database_users[" + i + "]";
+            if (user == null) {
+                errors.add(new FieldError(field, "must be an object with a username"));
+                continue;
+            }
+            String name = user.username();
+            if (name == null || name.isEmpty() || name.length() > 63 || name.indexOf('\0') >= 0) {
+                errors.add(new FieldError(field + ".username", "is required: 1-63 characters"));
+            } else if (isReservedRole(name)) {
+                errors.add(new FieldError(
+                        field + ".username",
+                        "'" + name + "' is reserved (postgres, pgfleet*, pg_*); choose another name"));
+            } else if (!names.add(name)) {
+                errors.add(new FieldError(field + ".username", "'" + name + "' appears twice"));
+            }
+            if (user.password() != null
+                    && (user.password().isEmpty()
+                            || user.password().length() > 1024
+                            || user.password().indexOf('\0') >= 0)) {
+                errors.add(new FieldError(
+                        field + ".password", "must be 1-1024 characters without NUL, or absent to generate one"));
+            }
+            if (user.isOwner()) {
+                owners++;
+            }
+            for (String attribute : user.attributes()) {
+                if (attribute == null || !ROLE_ATTRIBUTES.contains(attribute.toUpperCase(Locale.ROOT))) {
+                    errors.add(new FieldError(
+                            field + ".attributes",
+                            "'" + abbreviate(String.valueOf(attribute)) + "' is not one of "
+                                    + ROLE_ATTRIBUTES.stream().sorted().toList()));
+                }
+            }
+            for (String role : user.roles()) {
+                if (role == null || role.isEmpty() || role.length() > 63 || role.indexOf('\0') >= 0) {
+                    errors.add(new FieldError(field + ".roles", "role names are 1-63 characters"));
+                }
+            }
+        }
+        if (owners > 1) {
+            errors.add(new FieldError(
+                    "spec.database_users", owners + " users have db_owner; at most one may own the database"));
+        }
+    }
+
+    private static void validateConf(Map<String, String> conf, List<FieldError> errors) {
+        conf.forEach((name, value) -> {
+            String field = "spec.postgresql_conf." + abbreviate(name);
+            if (!PARAMETER_NAME.matcher(name).matches()) {
+                errors.add(new FieldError(field, "is not a parameter name"));
+            } else if (OWNED_PARAMETERS.contains(name)) {
+                errors.add(new FieldError(field, "is set by pgfleet and cannot be changed in the spec"));
+            }
+            if (value == null || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0 || value.length() > 1024) {
+                errors.add(new FieldError(field, "values are single-line strings of at most 1024 characters"));
+            }
+        });
+    }
+
+    private static void validatePooler(PoolerSpec pooler, List<FieldError> errors) {
+        if (pooler.poolMode() != null && !POOL_MODES.contains(pooler.poolMode())) {
+            errors.add(new FieldError(
+                    "spec.pooler.pool_mode", "'" + abbreviate(pooler.poolMode()) + "' is not one of " + POOL_MODES));
+        }
+        if (pooler.defaultPoolSize() != null && (pooler.defaultPoolSize() < 1 || pooler.defaultPoolSize() > 10000)) {
+            errors.add(new FieldError("spec.pooler.default_pool_size", "must be 1-10000"));
+        }
+        if (pooler.maxClientConn() != null && (pooler.maxClientConn() < 1 || pooler.maxClientConn() > 100000)) {
+            errors.add(new FieldError("spec.pooler.max_client_conn", "must be 1-100000"));
+        }
+        if (pooler.isEnabled()) {
+            errors.add(new FieldError(
+                    "spec.pooler.enabled",
+                    "PgBouncer pooling is not available in this version yet; omit it or set false"));
+        }
+    }
+
+    static void checkPort(String field, Integer port, List<FieldError> errors) {
+        if (port == null) {
+            return;
+        }
+        if (port < PortRange.MIN_PORT) {
+            errors.add(new FieldError(field, port + " is privileged or invalid; use 1024-65535"));
+        } else if (port > PortRange.MAX_PORT) {
+            errors.add(new FieldError(field, port + " is not a TCP port; use 1024-65535"));
+        }
+    }
+
+    public static boolean isReservedRole(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return lower.equals("postgres") || lower.startsWith("pgfleet") || lower.startsWith("pg_");
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() > 64 ? text.substring(0, 64) + "…" : text;
+    }
+}

@@ -1,0 +1,31 @@
+package io.pgfleet.core;
+
+import java.util.Locale;
+
+/** What a task does; database-wide types exclude every other task of their database (DESIGN.md §4). */
+public enum TaskType {
+    CREATE(true),
+    UPDATE(true),
+    DELETE(true),
+    STOP_INSTANCE(false),
+    START_INSTANCE(false),
+    RESTART_INSTANCE(false);
+
+    private final boolean databaseWide;
+
+    TaskType(boolean databaseWide) {
+        this.databaseWide = databaseWide;
+    }
+
+    public boolean isDatabaseWide() {
+        return databaseWide;
+    }
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static TaskType fromLabel(String label) {
+        return valueOf(label.toUpperCase(Locale.ROOT));
+    }
+}

@@ -1,0 +1,28 @@
+package io.pgfleet.server.agent;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+
+/** Whether anything on this host holds a TCP port: a bind test on the wildcard address, then a connect. */
+public final class PortProbe {
+    private PortProbe() {}
+
+    public static boolean isFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress((InetAddress) null, port));
+        } catch (IOException e) {
+            return false;
+        }
+        // A listener on one specific address may let the wildcard bind succeed on some systems; ask it.
+        try (Socket client = new Socket()) {
+            client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+}

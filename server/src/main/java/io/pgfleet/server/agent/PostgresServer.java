@@ -1,0 +1,278 @@
+package io.pgfleet.server.agent;
+
+import io.pgfleet.core.ErrorCode;
+import io.pgfleet.core.PgfleetException;
+import io.pgfleet.server.security.Secret;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * One PostgreSQL server on this host, driven through initdb and pg_ctl as the instance user. Each
+ * method looks before it acts, so calling it twice has the effect of calling it once.
+ */
+public final class PostgresServer {
+    public static final String SUPERUSER = "postgres";
+    private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(5);
+
+    private final HostLayout layout;
+    private final Path binDir;
+    private final InstancePaths paths;
+    private final String subject;
+
+    public PostgresServer(HostLayout layout, Path binDir, InstancePaths paths, String subject) {
+        this.layout = layout;
+        this.binDir = binDir;
+        this.paths = paths;
+        this.subject = subject;
+    }
+
+    public InstancePaths paths() {
+        return paths;
+    }
+
+    /** Creates the data directory with a scram-sha-256 superuser; skipped when PG_VERSION exists. */
+    public boolean initDataDirectory(Secret superuserPassword) {
+        if (Files.exists(paths.data().resolve("PG_VERSION"))) {
+            return false;
+        }
+        layout.createOwnedDirectory(paths.dir(), "rwx--x--x");
+        layout.createOwnedDirectory(paths.logDir(), "rwx------");
+        layout.createOwnedDirectory(paths.socketDir(), "rwx--x--x");
+        if (Files.exists(paths.data())) {
+            // A half-made data directory from an interrupted initdb: start over.
+            try {
+                PostgresDistribution.deleteTree(paths.data());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        Path pwfile = paths.dir().resolve(".pwfile");
+        layout.writeOwnedFile(pwfile, superuserPassword.value() + "\n", "rw-------");
+        try {
+            List<String> cmd = new ArrayList<>(layout.asInstanceUser());
+            cmd.addAll(List.of(
+                    binDir.resolve("initdb").toString(),
+                    "-D",
+                    paths.data().toString(),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=scram-sha-256",
+                    "--pwfile=" + pwfile,
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--no-instructions"));
+            HostCommand.Result result = HostCommand.run(cmd, paths.dir(), Map.of(), COMMAND_TIMEOUT);
+            if (!result.succeeded()) {
+                throw new PgfleetException(
+                        ErrorCode.INTERNAL,
+                        subject + ": initdb failed (exit " + result.exitCode() + "): " + result.lastLines(5));
+            }
+        } finally {
+            try {
+                Files.deleteIfExists(pwfile);
+            } catch (IOException e) {
+                throw new UncheckedIOException("removing " + pwfile, e);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Writes {@code pgfleet.conf} (included from postgresql.conf) and pg_hba.conf. The spec's
+     * parameters come first and pgfleet's own last, so the ones pgfleet owns always win.
+     * Returns whether anything changed.
+     */
+    public boolean writeConfiguration(int port, String listenAddresses, Map<String, String> parameters) {
+        StringBuilder conf =
+                new StringBuilder("# Written by pgfleet; changes here are overwritten. Use the database spec.\n");
+        new TreeMap<>(parameters)
+                .forEach((k, v) -> conf.append(k)
+                        .append(" = '")
+                        .append(v.replace("'", "''"))
+                        .append("'\n"));
+        conf.append("port = ").append(port).append('\n');
+        conf.append("listen_addresses = '")
+                .append(listenAddresses.replace("'", "''"))
+                .append("'\n");
+        conf.append("unix_socket_directories = '")
+                .append(paths.socketDir().toString().replace("'", "''"))
+                .append("'\n");
+        conf.append("password_encryption = 'scram-sha-256'\n");
+        String hba = """
+                # Written by pgfleet: every connection authenticates with scram-sha-256.
+                local   all   all                 scram-sha-256
+                host    all   all   0.0.0.0/0     scram-sha-256
+                host    all   all   ::/0          scram-sha-256
+                """;
+        boolean changed = writeIfDifferent(paths.data().resolve("pgfleet.conf"), conf.toString(), "rw-------");
+        changed |= writeIfDifferent(paths.data().resolve("pg_hba.conf"), hba, "rw-------");
+        Path main = paths.data().resolve("postgresql.conf");
+        try {
+            String current = Files.readString(main);
+            if (!current.contains("include 'pgfleet.conf'")) {
+                layout.writeOwnedFile(main, current + "\ninclude 'pgfleet.conf'\n", "rw-------");
+                changed = true;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + main, e);
+        }
+        return changed;
+    }
+
+    private boolean writeIfDifferent(Path file, String content, String mode) {
+        try {
+            if (Files.exists(file) && Files.readString(file).equals(content)) {
+                return false;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + file, e);
+        }
+        layout.writeOwnedFile(file, content, mode);
+        return true;
+    }
+
+    /** The postmaster's PID if one runs for this data directory. */
+    public Optional<Long> runningPid() {
+        Path pidFile = paths.pidFile();
+        try {
+            if (!Files.exists(pidFile)) {
+                return Optional.empty();
+            }
+            List<String> lines = Files.readAllLines(pidFile);
+            if (lines.isEmpty() || lines.get(0).isBlank()) {
+                return Optional.empty();
+            }
+            long pid = Long.parseLong(lines.get(0).trim());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(ProcessHandle::pid);
+        } catch (IOException | NumberFormatException e) {
+            // The postmaster rewrites the file while starting; an unreadable moment means "not yet".
+            return Optional.empty();
+        }
+    }
+
+    /** Launches the postmaster detached from pgfleet (it outlives the control plane) without waiting. */
+    public void launch() {
+        List<String> cmd = new ArrayList<>(layout.asInstanceUser());
+        cmd.addAll(List.of(
+                binDir.resolve("pg_ctl").toString(),
+                "start",
+                "-W",
+                "-D",
+                paths.data().toString(),
+                "-l",
+                paths.logFile().toString()));
+        HostCommand.Result result = HostCommand.run(cmd, paths.dir(), Map.of(), COMMAND_TIMEOUT);
+        if (!result.succeeded()) {
+            throw new PgfleetException(
+                    ErrorCode.INTERNAL,
+                    subject + ": pg_ctl start failed: " + result.lastLines(3) + "; server log: " + logTail(5));
+        }
+    }
+
+    /**
+     * Waits until a real connection answers {@code SELECT 1}, up to {@code timeout}. Fails early when
+     * the postmaster exits, with the last lines of the server log.
+     */
+    public void awaitReady(int port, Secret superuserPassword, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long sawNoPostmasterSince = 0;
+        String lastError = "no attempt";
+        while (true) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new PgfleetException(ErrorCode.INTERNAL, subject + ": readiness wait was canceled");
+            }
+            try (Connection c = connect(port, "postgres", superuserPassword, Duration.ofSeconds(2));
+                    Statement st = c.createStatement()) {
+                st.execute("SELECT 1");
+                return;
+            } catch (SQLException e) {
+                lastError = e.getMessage();
+            }
+            long now = System.nanoTime();
+            if (runningPid().isEmpty()) {
+                if (sawNoPostmasterSince == 0) {
+                    sawNoPostmasterSince = now;
+                } else if (now - sawNoPostmasterSince > Duration.ofMillis(1500).toNanos()) {
+                    throw new PgfleetException(
+                            ErrorCode.INTERNAL,
+                            subject + ": PostgreSQL exited while starting on port " + port + "; server log: "
+                                    + logTail(5));
+                }
+            } else {
+                sawNoPostmasterSince = 0;
+            }
+            if (now > deadline) {
+                throw new PgfleetException(
+                        ErrorCode.INTERNAL,
+                        subject + ": not ready after " + timeout.toSeconds() + " s on port " + port + " (" + lastError
+                                + "); server log: " + logTail(5));
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgfleetException(ErrorCode.INTERNAL, subject + ": readiness wait was canceled", e);
+            }
+        }
+    }
+
+    /** Fast shutdown (rolls back open transactions); immediate if fast does not finish in time. */
+    public void stop(Duration timeout) {
+        if (runningPid().isEmpty()) {
+            return;
+        }
+        HostCommand.Result fast = pgCtlStop("fast", timeout);
+        if (fast.succeeded() || runningPid().isEmpty()) {
+            return;
+        }
+        HostCommand.Result immediate = pgCtlStop("immediate", Duration.ofSeconds(30));
+        if (!immediate.succeeded() && runningPid().isPresent()) {
+            throw new PgfleetException(
+                    ErrorCode.INTERNAL, subject + ": PostgreSQL did not stop: " + immediate.lastLines(3));
+        }
+    }
+
+    private HostCommand.Result pgCtlStop(String mode, Duration timeout) {
+        List<String> cmd = new ArrayList<>(layout.asInstanceUser());
+        cmd.addAll(List.of(
+                binDir.resolve("pg_ctl").toString(),
+                "stop",
+                "-D",
+                paths.data().toString(),
+                "-m",
+                mode,
+                "-w",
+                "-t",
+                Long.toString(Math.max(1, timeout.toSeconds()))));
+        return HostCommand.run(cmd, paths.dir(), Map.of(), timeout.plusSeconds(10));
+    }
+
+    public String logTail(int lines) {
+        return String.join(" | ", ServerLog.tail(paths.logFile(), lines));
+    }
+
+    /** A superuser connection over TCP with scram-sha-256, bounded by {@code timeout}. */
+    public static Connection connect(int port, String database, Secret password, Duration timeout) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", SUPERUSER);
+        props.setProperty("password", password.value());
+        props.setProperty("connectTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
+        props.setProperty("socketTimeout", "60");
+        props.setProperty("loginTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
+        props.setProperty("ApplicationName", "pgfleet");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
+    }
+}

@@ -1,0 +1,59 @@
+package io.pgfleet.server.catalog;
+
+import io.pgfleet.core.DatabaseSpec;
+import io.pgfleet.core.InstanceState;
+import io.pgfleet.core.TaskStatus;
+import io.pgfleet.core.TaskType;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/** The rows of the catalog as values. */
+public final class CatalogRows {
+    private CatalogRows() {}
+
+    public record DatabaseRow(
+            UUID uuid,
+            String tenantId,
+            String id,
+            Map<String, String> labels,
+            DatabaseSpec spec,
+            boolean suspended,
+            Instant createdAt,
+            Instant updatedAt) {}
+
+    public record InstanceRow(
+            String id,
+            UUID databaseUuid,
+            String nodeName,
+            String hostId,
+            String postgresVersion,
+            int port,
+            Integer poolerPort,
+            InstanceState state,
+            boolean pendingRestart,
+            String error,
+            byte[] superuserPasswordEnc,
+            Instant createdAt,
+            Instant updatedAt) {}
+
+    public record TaskRow(
+            UUID taskId,
+            String tenantId,
+            String databaseId,
+            UUID databaseUuid,
+            String instanceId,
+            TaskType type,
+            TaskStatus status,
+            Map<String, Object> request,
+            Instant scheduledAt,
+            Instant createdAt,
+            Instant startedAt,
+            Instant completedAt,
+            String error) {}
+
+    public record TaskLogEntry(long entryId, Instant timestamp, String message, Map<String, Object> fields) {}
+
+    public record HostRow(
+            String hostId, int portRangeFirst, int portRangeLast, Instant createdAt, Instant lastSeenAt) {}
+}

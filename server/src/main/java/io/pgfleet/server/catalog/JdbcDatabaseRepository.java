@@ -1,0 +1,127 @@
+package io.pgfleet.server.catalog;
+
+import io.pgfleet.core.DatabaseSpec;
+import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Databases and their users' encrypted passwords. */
+@Repository
+public class JdbcDatabaseRepository {
+    private final JdbcClient jdbc;
+    private final Json json;
+
+    public JdbcDatabaseRepository(JdbcClient jdbc, Json json) {
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    public void insert(DatabaseRow row) {
+        jdbc.sql("insert into databases (uuid, tenant_id, id, labels, spec) values (?, ?, ?, ?::jsonb, ?::jsonb)")
+                .params(
+                        row.uuid(),
+                        row.tenantId(),
+                        row.id(),
+                        json.write(row.labels()),
+                        json.write(row.spec().redacted()))
+                .update();
+    }
+
+    public boolean exists(String tenantId, String id) {
+        return jdbc.sql("select count(*) from databases where tenant_id = ? and id = ?")
+                        .params(tenantId, id)
+                        .query(Long.class)
+                        .single()
+                > 0;
+    }
+
+    public Optional<DatabaseRow> find(String tenantId, String id) {
+        return jdbc.sql("select * from databases where tenant_id = ? and id = ?")
+                .params(tenantId, id)
+                .query(this::map)
+                .optional();
+    }
+
+    /** Locks the row until the transaction ends: the one place requests for a database serialize. */
+    public Optional<DatabaseRow> findForUpdate(String tenantId, String id) {
+        return jdbc.sql("select * from databases where tenant_id = ? and id = ? for update")
+                .params(tenantId, id)
+                .query(this::map)
+                .optional();
+    }
+
+    public Optional<DatabaseRow> lockByUuid(UUID uuid) {
+        return jdbc.sql("select * from databases where uuid = ? for update")
+                .param(uuid)
+                .query(this::map)
+                .optional();
+    }
+
+    public Optional<DatabaseRow> findByUuid(UUID uuid) {
+        return jdbc.sql("select * from databases where uuid = ?")
+                .param(uuid)
+                .query(this::map)
+                .optional();
+    }
+
+    /** One page ordered by id, after {@code cursor} (an id), filtered by labels. */
+    public List<DatabaseRow> list(String tenantId, Map<String, String> labels, String cursor, int limit) {
+        StringBuilder sql = new StringBuilder("select * from databases where tenant_id = ?");
+        List<Object> params = new ArrayList<>(List.of(tenantId));
+        if (!labels.isEmpty()) {
+            sql.append(" and labels @> ?::jsonb");
+            params.add(json.write(labels));
+        }
+        if (cursor != null) {
+            sql.append(" and id > ?");
+            params.add(cursor);
+        }
+        sql.append(" order by id limit ?");
+        params.add(limit);
+        return jdbc.sql(sql.toString()).params(params).query(this::map).list();
+    }
+
+    public void delete(UUID uuid) {
+        jdbc.sql("delete from databases where uuid = ?").param(uuid).update();
+    }
+
+    public void saveUserPassword(UUID databaseUuid, String username, byte[] encrypted) {
+        jdbc.sql("""
+                insert into database_users (database_uuid, username, password_enc) values (?, ?, ?)
+                on conflict (database_uuid, username) do update set password_enc = excluded.password_enc""").params(databaseUuid, username, encrypted).update();
+    }
+
+    public Map<String, byte[]> userPasswords(UUID databaseUuid) {
+        Map<String, byte[]> result = new java.util.LinkedHashMap<>();
+        jdbc.sql("select username, password_enc from database_users where database_uuid = ? order by username")
+                .param(databaseUuid)
+                .query(rs -> {
+                    result.put(rs.getString(1), rs.getBytes(2));
+                });
+        return result;
+    }
+
+    private DatabaseRow map(ResultSet rs, int rowNum) throws SQLException {
+        return new DatabaseRow(
+                rs.getObject("uuid", UUID.class),
+                rs.getString("tenant_id"),
+                rs.getString("id"),
+                json.readStrings(rs.getString("labels")),
+                json.read(rs.getString("spec"), DatabaseSpec.class),
+                rs.getBoolean("suspended"),
+                instant(rs.getTimestamp("created_at")),
+                instant(rs.getTimestamp("updated_at")));
+    }
+
+    static java.time.Instant instant(Timestamp ts) {
+        return ts == null ? null : ts.toInstant();
+    }
+}

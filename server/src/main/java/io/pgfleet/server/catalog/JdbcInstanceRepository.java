@@ -1,0 +1,106 @@
+package io.pgfleet.server.catalog;
+
+import io.pgfleet.core.InstanceState;
+import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Instances. State changes go through {@link #compareAndSetState}, never a blind update. */
+@Repository
+public class JdbcInstanceRepository {
+    private final JdbcClient jdbc;
+
+    public JdbcInstanceRepository(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public void insert(InstanceRow row) {
+        jdbc.sql("""
+                insert into instances (id, database_uuid, node_name, host_id, postgres_version, port, pooler_port,
+                                       state, superuser_password_enc)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                .params(
+                        row.id(),
+                        row.databaseUuid(),
+                        row.nodeName(),
+                        row.hostId(),
+                        row.postgresVersion(),
+                        row.port(),
+                        row.poolerPort(),
+                        row.state().label(),
+                        row.superuserPasswordEnc())
+                .update();
+    }
+
+    public List<InstanceRow> byDatabase(UUID databaseUuid) {
+        return jdbc.sql("select * from instances where database_uuid = ? order by node_name")
+                .param(databaseUuid)
+                .query(JdbcInstanceRepository::map)
+                .list();
+    }
+
+    public List<InstanceRow> byDatabases(Collection<UUID> uuids) {
+        if (uuids.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.sql("select * from instances where database_uuid = any(?) order by node_name")
+                .param(uuids.toArray(UUID[]::new))
+                .query(JdbcInstanceRepository::map)
+                .list();
+    }
+
+    public List<InstanceRow> byHost(String hostId) {
+        return jdbc.sql("select * from instances where host_id = ? order by id")
+                .param(hostId)
+                .query(JdbcInstanceRepository::map)
+                .list();
+    }
+
+    public Optional<InstanceRow> find(String id) {
+        return jdbc.sql("select * from instances where id = ?")
+                .param(id)
+                .query(JdbcInstanceRepository::map)
+                .optional();
+    }
+
+    /** Moves the row from {@code from} to {@code to} only if it is still in {@code from}. */
+    public boolean compareAndSetState(String id, InstanceState from, InstanceState to, String error) {
+        return jdbc.sql("update instances set state = ?, error = ?, updated_at = now() where id = ? and state = ?")
+                        .params(to.label(), error, id, from.label())
+                        .update()
+                == 1;
+    }
+
+    public void setPendingRestart(String id, boolean pending) {
+        jdbc.sql("update instances set pending_restart = ?, updated_at = now() where id = ?")
+                .params(pending, id)
+                .update();
+    }
+
+    public void delete(String id) {
+        jdbc.sql("delete from instances where id = ?").param(id).update();
+    }
+
+    static InstanceRow map(ResultSet rs, int rowNum) throws SQLException {
+        return new InstanceRow(
+                rs.getString("id"),
+                rs.getObject("database_uuid", UUID.class),
+                rs.getString("node_name"),
+                rs.getString("host_id"),
+                rs.getString("postgres_version"),
+                rs.getInt("port"),
+                (Integer) rs.getObject("pooler_port"),
+                InstanceState.fromLabel(rs.getString("state")),
+                rs.getBoolean("pending_restart"),
+                rs.getString("error"),
+                rs.getBytes("superuser_password_enc"),
+                JdbcDatabaseRepository.instant(rs.getTimestamp("created_at")),
+                JdbcDatabaseRepository.instant(rs.getTimestamp("updated_at")));
+    }
+}

@@ -1,0 +1,40 @@
+package io.pgfleet.server.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Every setting of pgfleet ({@code pgfleet.*}); the README's configuration table lists them.
+ *
+ * @param home home directory; null means the default of DESIGN.md §5
+ * @param readyTimeout how long a starting Postgres may take to answer {@code SELECT 1}
+ */
+@ConfigurationProperties("pgfleet")
+public record PgfleetProperties(
+        Path home,
+        String hostId,
+        String catalogUrl,
+        String catalogUser,
+        Path catalogPasswordFile,
+        Path pgBinDir,
+        String runAs,
+        String portRange,
+        String listenAddresses,
+        String advertiseHost,
+        Duration readyTimeout,
+        Duration stopTimeout,
+        int workers,
+        boolean migrateOnly) {
+
+    public PgfleetProperties {
+        hostId = hostId == null || hostId.isBlank() ? "host-1" : hostId;
+        runAs = runAs == null || runAs.isBlank() ? "postgres" : runAs;
+        portRange = portRange == null || portRange.isBlank() ? "5433-5999" : portRange;
+        listenAddresses = listenAddresses == null || listenAddresses.isBlank() ? "*" : listenAddresses;
+        advertiseHost = advertiseHost == null || advertiseHost.isBlank() ? "localhost" : advertiseHost;
+        readyTimeout = readyTimeout == null ? Duration.ofSeconds(60) : readyTimeout;
+        stopTimeout = stopTimeout == null ? Duration.ofSeconds(60) : stopTimeout;
+        workers = workers <= 0 ? 8 : workers;
+    }
+}

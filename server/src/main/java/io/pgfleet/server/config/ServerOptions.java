@@ -1,0 +1,115 @@
+package io.pgfleet.server.config;
+
+import io.pgfleet.core.PgfleetException;
+import io.pgfleet.server.PgfleetServer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.context.ConfigurableApplicationContext;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The options of {@code pgfleet server}. Each becomes a {@code pgfleet.*} Spring property, so the
+ * same settings can also come from the environment ({@code PGFLEET_HOME=…}) or application.properties.
+ */
+@Command(
+        name = "server",
+        mixinStandardHelpOptions = true,
+        description = "Runs the pgfleet control plane: REST API, catalog and the agent of this host.")
+public class ServerOptions implements Callable<Integer> {
+    @Option(names = "--home", description = "Home directory (default ~/.pgfleet, or /var/lib/pgfleet as root).")
+    Path home;
+
+    @Option(names = "--port", description = "HTTP port of the API (default 3000; 0 picks a free one).")
+    Integer port;
+
+    @Option(names = "--bind", description = "Address the API listens on (default 127.0.0.1).")
+    String bind;
+
+    @Option(names = "--host-id", description = "Id of this host (default host-1).")
+    String hostId;
+
+    @Option(names = "--catalog-url", description = "JDBC URL of an external catalog (PostgreSQL >= 13).")
+    String catalogUrl;
+
+    @Option(names = "--catalog-user", description = "User for --catalog-url.")
+    String catalogUser;
+
+    @Option(
+            names = "--catalog-password-file",
+            description = "File holding the password for --catalog-url (kept out of the process list).")
+    Path catalogPasswordFile;
+
+    @Option(names = "--pg-bin-dir", description = "Use this PostgreSQL installation's bin directory too.")
+    Path pgBinDir;
+
+    @Option(
+            names = "--run-as",
+            description = "OS user that runs instances when pgfleet runs as root (default postgres).")
+    String runAs;
+
+    @Option(names = "--port-range", description = "Ports handed out to instances (default 5433-5999).")
+    String portRange;
+
+    @Option(names = "--advertise-host", description = "Host name put in connection URLs (default localhost).")
+    String advertiseHost;
+
+    @Option(names = "--migrate-only", description = "Run the catalog migrations and exit.")
+    boolean migrateOnly;
+
+    @Override
+    public Integer call() {
+        List<String> properties = new ArrayList<>();
+        add(properties, "pgfleet.home", home);
+        add(properties, "server.port", port);
+        add(properties, "server.address", bind);
+        add(properties, "pgfleet.host-id", hostId);
+        add(properties, "pgfleet.catalog-url", catalogUrl);
+        add(properties, "pgfleet.catalog-user", catalogUser);
+        add(properties, "pgfleet.catalog-password-file", catalogPasswordFile);
+        add(properties, "pgfleet.pg-bin-dir", pgBinDir);
+        add(properties, "pgfleet.run-as", runAs);
+        add(properties, "pgfleet.port-range", portRange);
+        add(properties, "pgfleet.advertise-host", advertiseHost);
+        try {
+            SpringApplication app = new SpringApplication(PgfleetServer.class);
+            if (migrateOnly) {
+                properties.add("--pgfleet.migrate-only=true");
+                app.setWebApplicationType(WebApplicationType.NONE);
+                try (ConfigurableApplicationContext context = app.run(properties.toArray(String[]::new))) {
+                    System.out.println("pgfleet: catalog migrations applied");
+                }
+                return 0;
+            }
+            app.run(properties.toArray(String[]::new));
+            return 0;
+        } catch (RuntimeException e) {
+            PgfleetException cause = findCause(e);
+            if (cause != null) {
+                // A start-up check failed (missing OS user, closed directory, …): say what to do, no stack trace.
+                System.err.println("pgfleet: " + cause.getMessage());
+                return cause.code().exitCode();
+            }
+            throw e;
+        }
+    }
+
+    private static PgfleetException findCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof PgfleetException p) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private static void add(List<String> properties, String name, Object value) {
+        if (value != null) {
+            properties.add("--" + name + "=" + value);
+        }
+    }
+}

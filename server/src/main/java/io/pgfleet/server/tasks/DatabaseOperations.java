@@ -1,0 +1,348 @@
+package io.pgfleet.server.tasks;
+
+import io.pgfleet.core.CreateDatabaseRequest;
+import io.pgfleet.core.DatabaseSpec;
+import io.pgfleet.core.DatabaseUserSpec;
+import io.pgfleet.core.ErrorCode;
+import io.pgfleet.core.InstanceIds;
+import io.pgfleet.core.InstanceState;
+import io.pgfleet.core.NodeSpec;
+import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.PortRange;
+import io.pgfleet.core.SpecValidator;
+import io.pgfleet.core.TaskStatus;
+import io.pgfleet.core.TaskType;
+import io.pgfleet.server.agent.InstanceAgent;
+import io.pgfleet.server.agent.PortProbe;
+import io.pgfleet.server.agent.PostgresDistribution;
+import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
+import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
+import io.pgfleet.server.catalog.CatalogRows.TaskRow;
+import io.pgfleet.server.catalog.JdbcDatabaseRepository;
+import io.pgfleet.server.catalog.JdbcHostRepository;
+import io.pgfleet.server.catalog.JdbcInstanceRepository;
+import io.pgfleet.server.catalog.JdbcPortReservationRepository;
+import io.pgfleet.server.catalog.JdbcTaskRepository;
+import io.pgfleet.server.config.PgfleetProperties;
+import io.pgfleet.server.events.JdbcEventRepository;
+import io.pgfleet.server.security.Secret;
+import io.pgfleet.server.security.SecretBox;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Accepts operations: validates, takes the database's row lock, enforces one update at a time
+ * (a conflict is a 409 at once), reserves ports, and records the task, all in one transaction.
+ * The {@link TaskRunner} does the work afterwards.
+ */
+@Service
+public class DatabaseOperations {
+    public static final String DEFAULT_TENANT = "default";
+
+    /** What {@code POST /v1/databases} returns. */
+    public record Created(DatabaseRow database, TaskRow task) {}
+
+    private final JdbcDatabaseRepository databases;
+    private final JdbcInstanceRepository instances;
+    private final JdbcPortReservationRepository ports;
+    private final JdbcTaskRepository tasks;
+    private final JdbcHostRepository hosts;
+    private final JdbcEventRepository events;
+    private final PostgresDistribution distribution;
+    private final InstanceAgent agent;
+    private final SecretBox secrets;
+    private final TransactionTemplate tx;
+    private final TaskRunner runner;
+    private final PgfleetProperties properties;
+    private final PortRange portRange;
+
+    public DatabaseOperations(
+            JdbcDatabaseRepository databases,
+            JdbcInstanceRepository instances,
+            JdbcPortReservationRepository ports,
+            JdbcTaskRepository tasks,
+            JdbcHostRepository hosts,
+            JdbcEventRepository events,
+            PostgresDistribution distribution,
+            InstanceAgent agent,
+            SecretBox secrets,
+            TransactionTemplate tx,
+            TaskRunner runner,
+            PgfleetProperties properties) {
+        this.databases = databases;
+        this.instances = instances;
+        this.ports = ports;
+        this.tasks = tasks;
+        this.hosts = hosts;
+        this.events = events;
+        this.distribution = distribution;
+        this.agent = agent;
+        this.secrets = secrets;
+        this.tx = tx;
+        this.runner = runner;
+        this.properties = properties;
+        this.portRange = PortRange.parse(properties.portRange());
+        hosts.upsert(properties.hostId(), portRange);
+    }
+
+    public Created create(CreateDatabaseRequest request) {
+        new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids())).validateCreate(request);
+        DatabaseSpec spec = complete(request.spec());
+        Created created = tx.execute(status -> {
+            if (databases.exists(DEFAULT_TENANT, request.id())) {
+                throw new PgfleetException(
+                        ErrorCode.ALREADY_EXISTS,
+                        "database " + request.id() + " already exists; choose another id or delete it first");
+            }
+            UUID uuid = UUID.randomUUID();
+            DatabaseRow row = new DatabaseRow(
+                    uuid, DEFAULT_TENANT, request.id(), request.labels(), spec, false, Instant.now(), Instant.now());
+            databases.insert(row);
+            for (DatabaseUserSpec user : spec.databaseUsers()) {
+                databases.saveUserPassword(uuid, user.username(), secrets.seal(new Secret(user.password())));
+            }
+            ports.lockHost(properties.hostId());
+            // Nodes that name a port reserve first, so an auto-assigned node cannot take a port another node asked for.
+            List<NodeSpec> ordered = new ArrayList<>(spec.nodes());
+            ordered.sort(Comparator.comparing(n -> spec.requestedPort(n) == null));
+            for (NodeSpec node : ordered) {
+                reserveInstance(row, spec, node);
+            }
+            events.record(
+                    DEFAULT_TENANT,
+                    row.id(),
+                    uuid,
+                    null,
+                    "database.created",
+                    "database " + row.id() + " accepted",
+                    Map.of("nodes", spec.nodes().size()));
+            TaskRow task = newTask(row, null, TaskType.CREATE, TaskStatus.PENDING, null, Map.of());
+            return new Created(row, task);
+        });
+        runner.wake();
+        return created;
+    }
+
+    /** Fills in what the spec leaves open: version, hosts, generated passwords. */
+    private DatabaseSpec complete(DatabaseSpec spec) {
+        DatabaseSpec withVersion =
+                spec.postgresVersion() == null ? spec.withPostgresVersion(distribution.defaultVersion()) : spec;
+        List<NodeSpec> nodes = withVersion.nodes().stream()
+                .map(n -> n.hostIds().isEmpty() ? n.withHostIds(List.of(properties.hostId())) : n)
+                .toList();
+        List<DatabaseUserSpec> users = withVersion.databaseUsers().stream()
+                .map(u ->
+                        u.password() == null ? u.withPassword(Secret.generate().value()) : u)
+                .toList();
+        return new DatabaseSpec(
+                withVersion.databaseName(),
+                withVersion.postgresVersion(),
+                withVersion.port(),
+                nodes,
+                users,
+                withVersion.postgresqlConf(),
+                withVersion.pooler(),
+                withVersion.restartPolicy());
+    }
+
+    private void reserveInstance(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
+        String hostId = node.hostIds().get(0);
+        String instanceId = InstanceIds.newInstanceId(db.uuid(), node.name());
+        Integer requested = spec.requestedPort(node);
+        int port;
+        if (requested != null) {
+            ports.holder(hostId, requested).ifPresent(holder -> {
+                throw new PgfleetException(
+                        ErrorCode.PORT_CONFLICT,
+                        "port " + requested + " on " + hostId + " is reserved by the " + holder.describe());
+            });
+            if (!PortProbe.isFree(requested)) {
+                throw new PgfleetException(
+                        ErrorCode.PORT_CONFLICT,
+                        "port " + requested + " on " + hostId
+                                + " is in use by another process; choose another port or leave it out to auto-assign");
+            }
+            port = requested;
+        } else {
+            port = portRange
+                    .firstFree(ports.reservedPorts(hostId), PortProbe::isFree)
+                    .orElseThrow(() -> new PgfleetException(
+                            ErrorCode.PORT_CONFLICT, "no free port left in " + hostId + "'s range " + portRange));
+        }
+        instances.insert(new InstanceRow(
+                instanceId,
+                db.uuid(),
+                node.name(),
+                hostId,
+                spec.postgresVersion(),
+                port,
+                null,
+                InstanceState.CREATING,
+                false,
+                null,
+                secrets.seal(Secret.generate()),
+                null,
+                null));
+        if (!ports.reserve(hostId, port, instanceId, "postgres")) {
+            throw new PgfleetException(
+                    ErrorCode.PORT_CONFLICT,
+                    "port " + port + " on " + hostId + " was just reserved by another request; retry");
+        }
+    }
+
+    public TaskRow stop(String databaseId, String instanceRef) {
+        return instanceTask(databaseId, instanceRef, TaskType.STOP_INSTANCE, InstanceState.STOPPING, null, Map.of());
+    }
+
+    public TaskRow start(String databaseId, String instanceRef) {
+        return instanceTask(databaseId, instanceRef, TaskType.START_INSTANCE, InstanceState.STARTING, null, Map.of());
+    }
+
+    public TaskRow restart(String databaseId, String instanceRef, Instant scheduledAt, boolean onlyIfPending) {
+        if (scheduledAt != null && scheduledAt.isBefore(Instant.now().minusSeconds(60))) {
+            throw PgfleetException.invalid(
+                    "scheduled_at", scheduledAt + " is in the past; give a future time, or none to restart now");
+        }
+        return instanceTask(
+                databaseId,
+                instanceRef,
+                TaskType.RESTART_INSTANCE,
+                InstanceState.RESTARTING,
+                scheduledAt,
+                Map.of("only_if_pending", onlyIfPending));
+    }
+
+    private TaskRow instanceTask(
+            String databaseId,
+            String instanceRef,
+            TaskType type,
+            InstanceState next,
+            Instant scheduledAt,
+            Map<String, Object> request) {
+        TaskRow task = tx.execute(status -> {
+            DatabaseRow db = lock(databaseId);
+            InstanceRow instance = resolve(db, instanceRef);
+            String subject = "instance " + instance.nodeName() + " of " + db.id();
+            if (scheduledAt != null) {
+                return newTask(db, instance.id(), type, TaskStatus.SCHEDULED, scheduledAt, request);
+            }
+            refuseIfBusy(db, instance.id(), false);
+            if (!instance.state().isStable() || !instance.state().canMoveTo(next)) {
+                throw new PgfleetException(
+                        ErrorCode.INVALID_STATE,
+                        subject + " is " + instance.state().label() + "; it cannot be " + pastTense(type) + " now");
+            }
+            if (type == TaskType.START_INSTANCE
+                    && !agent.isRunning(instance, db.id())
+                    && !PortProbe.isFree(instance.port())) {
+                throw new PgfleetException(
+                        ErrorCode.PORT_CONFLICT,
+                        subject + ": port " + instance.port() + " is in use by another process; the instance stays "
+                                + instance.state().label());
+            }
+            if (Boolean.TRUE.equals(request.get("only_if_pending")) && !agent.hasPendingRestart(instance, db.id())) {
+                throw new PgfleetException(ErrorCode.NOTHING_PENDING, subject + ": no setting waits for a restart");
+            }
+            return newTask(db, instance.id(), type, TaskStatus.PENDING, null, request);
+        });
+        runner.wake();
+        return task;
+    }
+
+    private static String pastTense(TaskType type) {
+        return switch (type) {
+            case STOP_INSTANCE -> "stopped";
+            case START_INSTANCE -> "started";
+            case RESTART_INSTANCE -> "restarted";
+            default -> type.label();
+        };
+    }
+
+    public TaskRow delete(String databaseId) {
+        TaskRow task = tx.execute(status -> {
+            DatabaseRow db = lock(databaseId);
+            refuseIfBusy(db, null, true);
+            int canceled = tasks.cancelScheduled(db.uuid());
+            TaskRow t = newTask(
+                    db, null, TaskType.DELETE, TaskStatus.PENDING, null, Map.of("canceled_scheduled_tasks", canceled));
+            return t;
+        });
+        runner.wake();
+        return task;
+    }
+
+    /** Cancels a scheduled task; a task that has started or finished cannot be canceled. */
+    public TaskRow cancel(String databaseId, UUID taskId) {
+        return tx.execute(status -> {
+            DatabaseRow db = lock(databaseId);
+            TaskRow task = tasks.find(taskId)
+                    .filter(t -> t.databaseUuid().equals(db.uuid()))
+                    .orElseThrow(() -> PgfleetException.notFound("task " + taskId + " of database " + databaseId));
+            if (task.status() != TaskStatus.SCHEDULED
+                    || !tasks.compareAndSetStatus(taskId, TaskStatus.SCHEDULED, TaskStatus.CANCELED)) {
+                throw new PgfleetException(
+                        ErrorCode.INVALID_STATE,
+                        "task " + taskId + " is " + task.status().label() + "; only scheduled tasks can be canceled");
+            }
+            tasks.appendLog(taskId, "canceled", Map.of());
+            return tasks.find(taskId).orElseThrow();
+        });
+    }
+
+    private DatabaseRow lock(String databaseId) {
+        return databases
+                .findForUpdate(DEFAULT_TENANT, databaseId)
+                .orElseThrow(() -> PgfleetException.notFound("database " + databaseId));
+    }
+
+    /** The instance by id or by node name (DESIGN.md §1 accepts the node name as an alias). */
+    public InstanceRow resolve(DatabaseRow db, String ref) {
+        return instances.byDatabase(db.uuid()).stream()
+                .filter(i -> i.id().equals(ref) || i.nodeName().equals(ref))
+                .findFirst()
+                .orElseThrow(() -> PgfleetException.notFound("instance " + ref + " of database " + db.id()));
+    }
+
+    private void refuseIfBusy(DatabaseRow db, String instanceId, boolean databaseWide) {
+        tasks.conflicting(db.uuid(), instanceId, databaseWide, null).ifPresent(busy -> {
+            throw new PgfleetException(
+                    ErrorCode.OPERATION_IN_PROGRESS,
+                    "database " + db.id() + " has a " + busy.type().label() + " task in progress (" + busy.taskId()
+                            + "); wait for it to finish");
+        });
+    }
+
+    private TaskRow newTask(
+            DatabaseRow db,
+            String instanceId,
+            TaskType type,
+            TaskStatus status,
+            Instant scheduledAt,
+            Map<String, Object> request) {
+        TaskRow task = new TaskRow(
+                UUID.randomUUID(),
+                db.tenantId(),
+                db.id(),
+                db.uuid(),
+                instanceId,
+                type,
+                status,
+                request,
+                scheduledAt,
+                Instant.now(),
+                null,
+                null,
+                null);
+        tasks.insert(task);
+        tasks.appendLog(
+                task.taskId(), status == TaskStatus.SCHEDULED ? "scheduled for " + scheduledAt : "accepted", Map.of());
+        return tasks.find(task.taskId()).orElseThrow();
+    }
+}

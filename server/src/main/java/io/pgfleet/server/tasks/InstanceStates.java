@@ -1,0 +1,57 @@
+package io.pgfleet.server.tasks;
+
+import io.pgfleet.core.ErrorCode;
+import io.pgfleet.core.InstanceState;
+import io.pgfleet.core.PgfleetException;
+import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
+import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
+import io.pgfleet.server.catalog.JdbcInstanceRepository;
+import io.pgfleet.server.events.JdbcEventRepository;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The one way an instance's state changes: the transition table, a compare-and-set on the row and
+ * an event, all in one transaction, so two racing writers cannot both win and nothing goes unrecorded.
+ */
+@Component
+public class InstanceStates {
+    private static final Logger log = LoggerFactory.getLogger(InstanceStates.class);
+    private final JdbcInstanceRepository instances;
+    private final JdbcEventRepository events;
+    private final TransactionTemplate tx;
+
+    public InstanceStates(JdbcInstanceRepository instances, JdbcEventRepository events, TransactionTemplate tx) {
+        this.instances = instances;
+        this.events = events;
+        this.tx = tx;
+    }
+
+    /** Moves the instance from the state it is in now to {@code to}; returns the new row's state. */
+    public void move(DatabaseRow database, String instanceId, InstanceState to, String error) {
+        tx.executeWithoutResult(status -> {
+            InstanceRow current =
+                    instances.find(instanceId).orElseThrow(() -> PgfleetException.notFound("instance " + instanceId));
+            String subject = "instance " + current.nodeName() + " of " + database.id();
+            current.state().validateTransition(to, subject);
+            if (!instances.compareAndSetState(instanceId, current.state(), to, error)) {
+                throw new PgfleetException(ErrorCode.INVALID_STATE, subject + " changed state concurrently; retry");
+            }
+            events.record(
+                    database.tenantId(),
+                    database.id(),
+                    database.uuid(),
+                    instanceId,
+                    "instance.state_changed",
+                    subject + ": " + current.state().label() + " -> " + to.label()
+                            + (error == null ? "" : " (" + error + ")"),
+                    error == null
+                            ? Map.of("from", current.state().label(), "to", to.label())
+                            : Map.of("from", current.state().label(), "to", to.label(), "error", error));
+            log.info("{}: {} -> {}", subject, current.state().label(), to.label());
+        });
+    }
+}
