@@ -14,7 +14,7 @@ public record DatabaseUserSpec(
         return new DatabaseUserSpec(username, newPassword, dbOwner, attributes, roles);
     }
 
-    public boolean isOwner() {
+    public boolean ownsDatabase() {
         return Boolean.TRUE.equals(dbOwner);
     }
 

@@ -203,7 +203,7 @@ public final class SpecValidator {
                 errors.add(new FieldError(
                         field + ".password", "must be 1-1024 characters without NUL, or absent to generate one"));
             }
-            if (user.isOwner()) {
+            if (user.ownsDatabase()) {
                 owners++;
             }
             for (String attribute : user.attributes()) {

@@ -6,13 +6,15 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 
-/** Whether anything on this host holds a TCP port: a bind test on the wildcard address, then a connect. */
+/** Whether anything on this host listens on a TCP port: a bind test on the wildcard address, then a connect. */
 public final class PortProbe {
     private PortProbe() {}
 
     public static boolean isFree(int port) {
         try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
+            // Postgres binds with SO_REUSEADDR, so connections left in TIME_WAIT by a stopped instance
+            // do not block its restart; probe the same way, or a just-stopped port would look taken.
+            socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress((InetAddress) null, port));
         } catch (IOException e) {
             return false;

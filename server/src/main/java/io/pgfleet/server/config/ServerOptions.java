@@ -90,8 +90,7 @@ public class ServerOptions implements Callable<Integer> {
         } catch (RuntimeException e) {
             PgfleetException cause = findCause(e);
             if (cause != null) {
-                // A start-up check failed (missing OS user, closed directory, …): say what to do, no stack trace.
-                System.err.println("pgfleet: " + cause.getMessage());
+                // A start-up check failed: StartupFailureAnalyzer has already reported it without a stack trace.
                 return cause.code().exitCode();
             }
             throw e;
