@@ -21,6 +21,18 @@ public record InstancePaths(Path dir) {
         return dir.resolve("run");
     }
 
+    /**
+     * Whether the socket of {@code port} fits in the 107 bytes Linux allows a Unix socket path. With a
+     * long home directory it does not, and Postgres would refuse to start; the instance is then reached
+     * over TCP only.
+     */
+    public boolean socketPathFits(int port) {
+        String socket = socketDir().resolve(".s.PGSQL." + port).toString();
+        return socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH_BYTES;
+    }
+
+    private static final int MAX_SOCKET_PATH_BYTES = 107;
+
     public Path pidFile() {
         return data().resolve("postmaster.pid");
     }

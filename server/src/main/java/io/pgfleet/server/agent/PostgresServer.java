@@ -24,6 +24,7 @@ import java.util.TreeMap;
  * method looks before it acts, so calling it twice has the effect of calling it once.
  */
 public final class PostgresServer {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PostgresServer.class);
     public static final String SUPERUSER = "postgres";
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(5);
 
@@ -107,8 +108,19 @@ public final class PostgresServer {
         conf.append("listen_addresses = '")
                 .append(listenAddresses.replace("'", "''"))
                 .append("'\n");
+        String socketDir = "";
+        if (paths.socketPathFits(port)) {
+            socketDir = paths.socketDir().toString();
+        } else {
+            log.warn(
+                    "{}: the home directory is too long for a Unix socket under {} (107 bytes at most);"
+                            + " this instance listens on TCP port {} only",
+                    subject,
+                    paths.socketDir(),
+                    port);
+        }
         conf.append("unix_socket_directories = '")
-                .append(paths.socketDir().toString().replace("'", "''"))
+                .append(socketDir.replace("'", "''"))
                 .append("'\n");
         conf.append("password_encryption = 'scram-sha-256'\n");
         String hba = """

@@ -1,0 +1,136 @@
+package io.pgfleet.server.support;
+
+import io.pgfleet.server.PgfleetServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A real pgfleet server in this JVM: embedded catalog, real Postgres instances, the HTTP API on a free
+ * port. Its home lives under /tmp with mode 0755, because the instances run as the {@code postgres}
+ * user, which cannot enter /root or a 0700 temp directory.
+ */
+public final class TestServer implements AutoCloseable {
+    private static final Path ROOT = Path.of("/tmp/pf");
+
+    private final Path home;
+    private final ConfigurableApplicationContext context;
+    private final Api api;
+
+    private TestServer(Path home, ConfigurableApplicationContext context) {
+        this.home = home;
+        this.context = context;
+        int port = Integer.parseInt(context.getEnvironment().getRequiredProperty("local.server.port"));
+        this.api = new Api("http://127.0.0.1:" + port);
+    }
+
+    /** A fresh home directory that the instances' OS user can traverse. */
+    public static Path newHome(String name) {
+        try {
+            Files.createDirectories(ROOT);
+            Files.setPosixFilePermissions(ROOT, PosixFilePermissions.fromString("rwxr-xr-x"));
+            // Short on purpose: Unix socket paths under the home must stay within 107 bytes.
+            Path home = ROOT.resolve(name.substring(0, Math.min(name.length(), 4))
+                    + UUID.randomUUID().toString().substring(0, 6));
+            Files.createDirectory(home);
+            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+            return home;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts a server on {@code home}; {@code options} are extra {@code --name=value} Spring arguments. */
+    public static TestServer start(Path home, String portRange, String... options) {
+        List<String> args = new ArrayList<>(List.of(
+                "--pgfleet.home=" + home,
+                "--pgfleet.port-range=" + portRange,
+                "--server.port=0",
+                "--pgfleet.ready-timeout=20s"));
+        args.addAll(List.of(options));
+        ConfigurableApplicationContext context =
+                new SpringApplication(PgfleetServer.class).run(args.toArray(String[]::new));
+        return new TestServer(home, context);
+    }
+
+    public Api api() {
+        return api;
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    public <T> T bean(Class<T> type) {
+        return context.getBean(type);
+    }
+
+    /** Stops the server only; its instances keep running, as they do in production. */
+    @Override
+    public void close() {
+        context.close();
+    }
+
+    /**
+     * Test hygiene: fast-stops every postmaster still running under {@code home} (a test that failed
+     * half-way must not leave Postgres processes behind) and removes the directory.
+     */
+    public static void cleanUp(Path home) {
+        Path instances = home.resolve("instances");
+        if (Files.isDirectory(instances)) {
+            try (Stream<Path> dirs = Files.list(instances)) {
+                dirs.map(dir -> dir.resolve("data/postmaster.pid")).forEach(TestServer::stopPostmaster);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        stopPostmaster(home.resolve("catalog/data/postmaster.pid"));
+        deleteTree(home);
+    }
+
+    private static void stopPostmaster(Path pidFile) {
+        if (!Files.isRegularFile(pidFile)) {
+            return;
+        }
+        try {
+            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+            ProcessHandle.of(pid).ifPresent(process -> {
+                // SIGINT is Postgres' fast shutdown; wait so the next test starts from a quiet host.
+                run("kill", "-INT", Long.toString(pid));
+                process.onExit()
+                        .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+                        .join();
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void run(String... command) {
+        try {
+            int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
+            if (exit != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " exited with " + exit);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void deleteTree(Path dir) {
+        if (Files.exists(dir)) {
+            run("rm", "-rf", "--", dir.toString());
+        }
+    }
+}
