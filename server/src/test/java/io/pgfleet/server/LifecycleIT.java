@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pgfleet.server.support.Api;
 import io.pgfleet.server.support.Postgres;
-import io.pgfleet.server.support.TestServer;
+import io.pgfleet.server.support.ServerUnderTest;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,13 +26,13 @@ import tools.jackson.databind.JsonNode;
 class LifecycleIT {
     private static final int FIRST_PORT = 7300;
     private Path home;
-    private TestServer server;
+    private ServerUnderTest server;
     private Api api;
 
     @BeforeAll
     void startServer() {
-        home = TestServer.newHome("lifecycle");
-        server = TestServer.start(home, FIRST_PORT + "-" + (FIRST_PORT + 49));
+        home = ServerUnderTest.newHome("lifecycle");
+        server = ServerUnderTest.start(home, FIRST_PORT + "-" + (FIRST_PORT + 49));
         api = server.api();
     }
 
@@ -41,7 +41,7 @@ class LifecycleIT {
         if (server != null) {
             server.close();
         }
-        TestServer.cleanUp(home);
+        ServerUnderTest.cleanUp(home);
     }
 
     @Test

@@ -18,14 +18,14 @@ import org.springframework.context.ConfigurableApplicationContext;
  * port. Its home lives under /tmp with mode 0755, because the instances run as the {@code postgres}
  * user, which cannot enter /root or a 0700 temp directory.
  */
-public final class TestServer implements AutoCloseable {
+public final class ServerUnderTest implements AutoCloseable {
     private static final Path ROOT = Path.of("/tmp/pf");
 
     private final Path home;
     private final ConfigurableApplicationContext context;
     private final Api api;
 
-    private TestServer(Path home, ConfigurableApplicationContext context) {
+    private ServerUnderTest(Path home, ConfigurableApplicationContext context) {
         this.home = home;
         this.context = context;
         int port = Integer.parseInt(context.getEnvironment().getRequiredProperty("local.server.port"));
@@ -49,7 +49,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** Starts a server on {@code home}; {@code options} are extra {@code --name=value} Spring arguments. */
-    public static TestServer start(Path home, String portRange, String... options) {
+    public static ServerUnderTest start(Path home, String portRange, String... options) {
         List<String> args = new ArrayList<>(List.of(
                 "--pgfleet.home=" + home,
                 "--pgfleet.port-range=" + portRange,
@@ -58,7 +58,7 @@ public final class TestServer implements AutoCloseable {
         args.addAll(List.of(options));
         ConfigurableApplicationContext context =
                 new SpringApplication(PgfleetServer.class).run(args.toArray(String[]::new));
-        return new TestServer(home, context);
+        return new ServerUnderTest(home, context);
     }
 
     public Api api() {
@@ -87,7 +87,7 @@ public final class TestServer implements AutoCloseable {
         Path instances = home.resolve("instances");
         if (Files.isDirectory(instances)) {
             try (Stream<Path> dirs = Files.list(instances)) {
-                dirs.map(dir -> dir.resolve("data/postmaster.pid")).forEach(TestServer::stopPostmaster);
+                dirs.map(dir -> dir.resolve("data/postmaster.pid")).forEach(ServerUnderTest::stopPostmaster);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
