@@ -50,7 +50,7 @@ public enum DatabaseState {
         try {
             return valueOf(label.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw PgfleetException.invalid(
+            throw PgfleetException.badParameter(
                     "state",
                     "'" + label + "' is not a database state; use one of "
                             + java.util.Arrays.stream(values())

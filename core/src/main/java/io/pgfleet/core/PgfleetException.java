@@ -40,6 +40,12 @@ public class PgfleetException extends RuntimeException {
         return new PgfleetException(ErrorCode.INVALID_SPEC, summary, errors, null);
     }
 
+    /** A query or path parameter the server cannot use: 400, naming the parameter. */
+    public static PgfleetException badParameter(String parameter, String message) {
+        return new PgfleetException(
+                ErrorCode.BAD_REQUEST, parameter + ": " + message, List.of(new FieldError(parameter, message)), null);
+    }
+
     public static PgfleetException invalid(String field, String message) {
         return invalidSpec(List.of(new FieldError(field, message)));
     }

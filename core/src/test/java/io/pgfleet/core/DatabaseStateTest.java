@@ -93,7 +93,7 @@ class DatabaseStateTest {
     void unknownLabelIsRefusedNamingTheField() {
         assertThatThrownBy(() -> DatabaseState.fromLabel("running"))
                 .isInstanceOfSatisfying(PgfleetException.class, e -> {
-                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SPEC);
+                    assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST);
                     assertThat(e.fieldErrors()).singleElement().satisfies(f -> {
                         assertThat(f.field()).isEqualTo("state");
                         assertThat(f.message()).contains("'running'", "degraded", "suspended");

@@ -15,10 +15,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 
 /** The single-host lifecycle end to end through the REST API, on real Postgres processes. */
@@ -298,6 +302,130 @@ class LifecycleIT {
                                 .toString())
                         .contains("database system is ready to accept connections"));
         api.awaitTask("logs", api.delete("/v1/databases/logs").expect(202).body());
+    }
+
+    static Stream<Arguments> badRequests() {
+        String ok = "{\"database_name\": \"x\", \"nodes\": [{\"name\": \"n1\"}]}";
+        return Stream.of(
+                Arguments.of("POST", "/v1/databases", "{\"id\": \"Bad Id\", \"spec\": " + ok + "}", 422, "id"),
+                Arguments.of("POST", "/v1/databases", "{\"id\": \"-x\", \"spec\": " + ok + "}", 422, "id"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"" + "a".repeat(10_000) + "\", \"spec\": " + ok + "}",
+                        422,
+                        "id"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x'; drop table databases; --\", \"spec\": " + ok + "}",
+                        422,
+                        "id"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": {\"database_name\": \"x\", \"nodes\": [{\"name\": \"N 1\"}]}}",
+                        422,
+                        "spec.nodes[0].name"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": {\"database_name\": \"x\", \"nodes\": []}}",
+                        422,
+                        "spec.nodes"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": {\"database_name\": \"x\", \"nodes\": [{\"name\": \"n1\", \"port\": 80}]}}",
+                        422,
+                        "spec.nodes[0].port"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": {\"database_name\": \"x\", \"nodes\": [{\"name\": \"n1\", \"port\": 70000}]}}",
+                        422,
+                        "spec.nodes[0].port"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": {\"database_name\": \"x\", \"postgres_version\": \"9\", \"nodes\": [{\"name\": \"n1\"}]}}",
+                        422,
+                        "spec.postgres_version"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": {\"database_name\": \"x\", \"nodes\": [{\"name\": \"n1\"}], \"database_users\": [{\"username\": \"postgres\"}]}}",
+                        422,
+                        "spec.database_users[0].username"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": {\"database_name\": \"x\", \"nodes\": [{\"name\": \"n1\"}], \"postgresql_conf\": {\"port\": \"1\"}}}",
+                        422,
+                        "spec.postgresql_conf.port"),
+                Arguments.of(
+                        "POST", "/v1/databases", "{\"id\": \"x\", \"spec\": {\"nodes\": \"n1\"}}", 400, "spec.nodes"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": {\"nodes\": [{\"name\": \"n1\", \"port\": \"abc\"}]}}",
+                        400,
+                        "spec.nodes[0].port"),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases",
+                        "{\"id\": \"x\", \"spec\": " + ok + ", \"colour\": \"red\"}",
+                        400,
+                        "colour"),
+                Arguments.of("POST", "/v1/databases", "{\"id\": \"x\",", 400, null),
+                Arguments.of("POST", "/v1/databases", "", 400, null),
+                Arguments.of("POST", "/v1/databases", "[]", 400, null),
+                Arguments.of("GET", "/v1/databases?limit=abc", null, 400, null),
+                Arguments.of("GET", "/v1/databases?limit=100000", null, 400, "limit"),
+                Arguments.of("GET", "/v1/databases?state=sleepy", null, 400, "state"),
+                Arguments.of("GET", "/v1/databases/nope", null, 404, null),
+                Arguments.of("GET", "/v1/databases/nope/tasks/not-a-uuid", null, 400, null),
+                Arguments.of("GET", "/v1/tasks?after_task_id=zzz", null, 400, null),
+                Arguments.of("POST", "/v1/databases/nope/instances/n1/stop", "", 404, null),
+                Arguments.of(
+                        "POST",
+                        "/v1/databases/nope/instances/n1/restart",
+                        "{\"scheduled_at\": \"tomorrow\"}",
+                        400,
+                        "scheduled_at"),
+                Arguments.of("DELETE", "/v1/databases/nope", null, 404, null),
+                Arguments.of("GET", "/v1/no-such-route", null, 404, null),
+                Arguments.of("PUT", "/v1/databases", "{}", 405, null));
+    }
+
+    @ParameterizedTest(name = "{0} {1} -> {3}")
+    @MethodSource("badRequests")
+    void badInputGetsAProblemWithACodeAndChangesNothing(
+            String method, String path, String body, int status, String field) {
+        long before = api.get("/v1/databases").expect(200).body().path("total").asLong();
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(api.base() + path))
+                .header("Content-Type", "application/json")
+                .method(
+                        method,
+                        body == null
+                                ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                                : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        Api.Response response = api.send(request);
+        assertThat(response.status()).as("status; body %s", response.body()).isEqualTo(status);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.code()).isNotBlank();
+        assertThat(response.body().path("detail").asString())
+                .isNotBlank()
+                .doesNotContain("Exception")
+                .doesNotContain("\tat ");
+        if (field != null) {
+            assertThat(response.body().path("errors").findValuesAsString("field"))
+                    .as("field errors of %s", response.body())
+                    .contains(field);
+        }
+        assertThat(api.get("/v1/databases").expect(200).body().path("total").asLong())
+                .isEqualTo(before);
     }
 
     private static String postmasterStart(int port) throws Exception {

@@ -32,9 +32,7 @@ class ScheduledRestartIT {
         api.awaitTask("timed", api.post("/v1/databases", """
                         {"id": "timed", "spec": {"database_name": "timed",
                          "nodes": [{"name": "n1"}, {"name": "n2"}],
-                         "database_users": [{"username": "admin", "password": "admin-pass", "db_owner": true}]}}""")
-                .expect(202)
-                .body());
+                         "database_users": [{"username": "admin", "password": "admin-pass", "db_owner": true}]}}""").expect(202).body());
     }
 
     @AfterAll
@@ -56,13 +54,23 @@ class ScheduledRestartIT {
         assertThat(canceled.path("task").path("status").asString()).isEqualTo("scheduled");
 
         // Scheduled work shows in the task list before it runs.
-        assertThat(api.get("/v1/tasks?scope=database&entity_id=timed").expect(200).body().toString())
+        assertThat(api.get("/v1/tasks?scope=database&entity_id=timed")
+                        .expect(200)
+                        .body()
+                        .toString())
                 .contains(kept.path("task").path("task_id").asString());
 
         String canceledId = canceled.path("task").path("task_id").asString();
-        assertThat(api.delete("/v1/databases/timed/tasks/" + canceledId).expect(200).body().path("task").path("status").asString())
+        assertThat(api.delete("/v1/databases/timed/tasks/" + canceledId)
+                        .expect(200)
+                        .body()
+                        .path("task")
+                        .path("status")
+                        .asString())
                 .isEqualTo("canceled");
-        assertThat(api.delete("/v1/databases/timed/tasks/" + canceledId).expect(409).code())
+        assertThat(api.delete("/v1/databases/timed/tasks/" + canceledId)
+                        .expect(409)
+                        .code())
                 .as("canceling twice is a conflict, not a silent success")
                 .isEqualTo("invalid_state");
 
@@ -71,7 +79,9 @@ class ScheduledRestartIT {
         assertThat(postmasterStart(api, "n2")).isNotEqualTo(n2Before);
         assertThat(api.task("timed", canceledId).path("status").asString()).isEqualTo("canceled");
         assertThat(api.task("timed", canceledId).path("started_at").isNull()).isTrue();
-        assertThat(postmasterStart(api, "n1")).as("the canceled restart did not run").isEqualTo(n1Before);
+        assertThat(postmasterStart(api, "n1"))
+                .as("the canceled restart did not run")
+                .isEqualTo(n1Before);
     }
 
     @Test
@@ -79,7 +89,8 @@ class ScheduledRestartIT {
         Api api = server.api();
         String before = postmasterStart(api, "n1");
         Instant at = Instant.now().plusSeconds(8).truncatedTo(ChronoUnit.SECONDS);
-        String taskId = scheduleRestart(api, "n1", at).path("task").path("task_id").asString();
+        String taskId =
+                scheduleRestart(api, "n1", at).path("task").path("task_id").asString();
 
         int port = api.instance("timed", "n1").path("port").asInt();
         server.close();
@@ -92,8 +103,13 @@ class ScheduledRestartIT {
 
         await().atMost(Duration.ofSeconds(40))
                 .pollInterval(Duration.ofMillis(200))
-                .until(() -> restarted.task("timed", taskId).path("status").asString().equals("completed"));
-        assertThat(Instant.parse(restarted.task("timed", taskId).path("started_at").asString()))
+                .until(() -> restarted
+                        .task("timed", taskId)
+                        .path("status")
+                        .asString()
+                        .equals("completed"));
+        assertThat(Instant.parse(
+                        restarted.task("timed", taskId).path("started_at").asString()))
                 .isAfterOrEqualTo(at);
         assertThat(postmasterStart(restarted, "n1")).isNotEqualTo(before);
     }

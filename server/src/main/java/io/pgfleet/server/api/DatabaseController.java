@@ -81,17 +81,17 @@ public class DatabaseController {
     public DatabaseList list(
             @RequestParam(required = false) String state,
             @RequestParam(required = false) List<String> label,
-            @RequestParam(defaultValue = "100") int limit,
+            @RequestParam(defaultValue = "50") int limit,
             @RequestParam(required = false) String cursor) {
-        if (limit < 1 || limit > 1000) {
-            throw PgfleetException.invalid("limit", limit + " is outside 1-1000");
+        if (limit < 1 || limit > 500) {
+            throw PgfleetException.badParameter("limit", limit + " is outside 1-500");
         }
         DatabaseState wanted = state == null ? null : DatabaseState.fromLabel(state);
         Map<String, String> labels = new LinkedHashMap<>();
         for (String l : label == null ? List.<String>of() : label) {
             int eq = l.indexOf('=');
             if (eq <= 0) {
-                throw PgfleetException.invalid("label", "'" + l + "' is not key=value");
+                throw PgfleetException.badParameter("label", "'" + l + "' is not key=value");
             }
             labels.put(l.substring(0, eq), l.substring(eq + 1));
         }
@@ -163,10 +163,10 @@ public class DatabaseController {
             @RequestParam(defaultValue = "100") int tail,
             @RequestParam(required = false) String level) {
         if (tail < 1 || tail > 10_000) {
-            throw PgfleetException.invalid("tail", tail + " is outside 1-10000");
+            throw PgfleetException.badParameter("tail", tail + " is outside 1-10000");
         }
         if (level != null && !ServerLog.LEVELS.contains(level)) {
-            throw PgfleetException.invalid("level", "'" + level + "' is not one of " + ServerLog.LEVELS);
+            throw PgfleetException.badParameter("level", "'" + level + "' is not one of " + ServerLog.LEVELS);
         }
         InstanceRow instance = operations.resolve(find(databaseId), instanceId);
         InstancePaths paths = new InstancePaths(layout.instanceDir(instance.id()));

@@ -52,15 +52,21 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(
             HttpMessageNotReadableException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        Throwable cause = e.getMostSpecificCause();
-        if (cause instanceof JacksonException jackson) {
+        // The outermost Jackson exception knows the field path; a date parser's own exception below it does not.
+        JacksonException found = null;
+        for (Throwable t = e.getCause(); t != null && found == null; t = t.getCause()) {
+            if (t instanceof JacksonException j) {
+                found = j;
+            }
+        }
+        if (found != null) {
+            JacksonException jackson = found;
             String field = path(jackson);
             String message;
             if (jackson instanceof UnrecognizedPropertyException) {
                 message = "is not a known field; check its spelling";
             } else if (jackson instanceof InvalidFormatException invalid) {
-                message = "'" + invalid.getValue() + "' is not a valid "
-                        + invalid.getTargetType().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+                message = "'" + invalid.getValue() + "' is not " + describe(invalid.getTargetType());
             } else if (jackson instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
                 message = "has the wrong type; expected " + describe(mismatch.getTargetType());
             } else {
@@ -102,7 +108,14 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (status.is5xxServerError()) {
             log.error("request failed", e);
         }
-        ResponseEntity<Object> problem = problem(HttpStatus.valueOf(status.value()), code, detail, List.of());
+        List<FieldError> errors = List.of();
+        if (e instanceof org.springframework.beans.TypeMismatchException mismatch
+                && mismatch.getPropertyName() != null) {
+            detail = mismatch.getPropertyName() + ": '" + mismatch.getValue() + "' is not "
+                    + describe(mismatch.getRequiredType() == null ? Object.class : mismatch.getRequiredType());
+            errors = List.of(new FieldError(mismatch.getPropertyName(), detail));
+        }
+        ResponseEntity<Object> problem = problem(HttpStatus.valueOf(status.value()), code, detail, errors);
         HttpHeaders merged = new HttpHeaders();
         merged.putAll(headers);
         merged.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
@@ -152,6 +165,12 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         }
         if (java.util.Collection.class.isAssignableFrom(type)) {
             return "an array";
+        }
+        if (type == java.util.UUID.class) {
+            return "a UUID";
+        }
+        if (java.time.temporal.Temporal.class.isAssignableFrom(type)) {
+            return "a time in ISO-8601, such as 2026-01-31T02:00:00Z";
         }
         return "an object";
     }

@@ -34,7 +34,7 @@ public class TaskController {
     @GetMapping("/v1/databases/{databaseId}/tasks")
     public TaskList list(
             @PathVariable String databaseId,
-            @RequestParam(defaultValue = "100") int limit,
+            @RequestParam(defaultValue = "50") int limit,
             @RequestParam(name = "after_task_id", required = false) UUID afterTaskId,
             @RequestParam(name = "sort_order", defaultValue = "desc") String sortOrder) {
         return new TaskList(tasks.byDatabase(TENANT, databaseId, page(limit, afterTaskId, sortOrder)).stream()
@@ -46,11 +46,11 @@ public class TaskController {
     public TaskList all(
             @RequestParam(required = false) String scope,
             @RequestParam(name = "entity_id", required = false) String entityId,
-            @RequestParam(defaultValue = "100") int limit,
+            @RequestParam(defaultValue = "50") int limit,
             @RequestParam(name = "after_task_id", required = false) UUID afterTaskId,
             @RequestParam(name = "sort_order", defaultValue = "desc") String sortOrder) {
         if (scope != null && !Set.of("database", "instance").contains(scope)) {
-            throw PgfleetException.invalid("scope", "'" + scope + "' is not one of [database, instance]");
+            throw PgfleetException.badParameter("scope", "'" + scope + "' is not one of [database, instance]");
         }
         return new TaskList(tasks.all(TENANT, scope, entityId, page(limit, afterTaskId, sortOrder)).stream()
                 .map(TaskView::of)
@@ -69,7 +69,7 @@ public class TaskController {
             @RequestParam(name = "after_entry_id", required = false) Long afterEntryId,
             @RequestParam(defaultValue = "1000") int limit) {
         if (limit < 1 || limit > 10_000) {
-            throw PgfleetException.invalid("limit", limit + " is outside 1-10000");
+            throw PgfleetException.badParameter("limit", limit + " is outside 1-10000");
         }
         TaskRow task = find(databaseId, taskId);
         return new TaskLogView(
@@ -97,11 +97,11 @@ public class TaskController {
     }
 
     private static Page page(int limit, UUID after, String sortOrder) {
-        if (limit < 1 || limit > 1000) {
-            throw PgfleetException.invalid("limit", limit + " is outside 1-1000");
+        if (limit < 1 || limit > 500) {
+            throw PgfleetException.badParameter("limit", limit + " is outside 1-500");
         }
         if (!Set.of("asc", "desc", "ascend", "descend").contains(sortOrder)) {
-            throw PgfleetException.invalid("sort_order", "'" + sortOrder + "' is not asc or desc");
+            throw PgfleetException.badParameter("sort_order", "'" + sortOrder + "' is not asc or desc");
         }
         return new Page(limit, after, sortOrder.startsWith("asc"));
     }

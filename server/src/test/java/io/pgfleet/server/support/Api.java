@@ -36,6 +36,10 @@ public final class Api {
         }
     }
 
+    public String base() {
+        return base;
+    }
+
     public Response get(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }
