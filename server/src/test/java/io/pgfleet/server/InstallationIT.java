@@ -27,6 +27,8 @@ class InstallationIT {
 
     @Test
     void aSystemInstallationBecomesTheDefaultAndBundledVersionsStaySelectable() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Files.isExecutable(SYSTEM_PG15.resolve("postgres")), "Debian's PostgreSQL 15 is not installed");
         Path home = ServerUnderTest.newHome("inst");
         try (ServerUnderTest server =
                 ServerUnderTest.start(home, "7380-7389", "--pgfleet.pg-bin-dir=" + SYSTEM_PG15)) {
