@@ -30,29 +30,23 @@ class InstallationIT {
         org.junit.jupiter.api.Assumptions.assumeTrue(
                 Files.isExecutable(SYSTEM_PG15.resolve("postgres")), "Debian's PostgreSQL 15 is not installed");
         Path home = ServerUnderTest.newHome("inst");
-        try (ServerUnderTest server =
-                ServerUnderTest.start(home, "7380-7389", "--pgfleet.pg-bin-dir=" + SYSTEM_PG15)) {
+        try (ServerUnderTest server = ServerUnderTest.start(home, "7380-7389", "--pgfleet.pg-bin-dir=" + SYSTEM_PG15)) {
             Api api = server.api();
             api.awaitTask("sys", api.post("/v1/databases", """
                             {"id": "sys", "spec": {"database_name": "sys", "nodes": [{"name": "n1"}],
-                             "database_users": [{"username": "admin", "password": "pw-sys-1", "db_owner": true}]}}""")
-                    .expect(202)
-                    .body());
+                             "database_users": [{"username": "admin", "password": "pw-sys-1", "db_owner": true}]}}""").expect(202).body());
             api.awaitTask("old", api.post("/v1/databases", """
                             {"id": "old", "spec": {"database_name": "old", "postgres_version": "16",
                              "nodes": [{"name": "n1"}],
-                             "database_users": [{"username": "admin", "password": "pw-old-1", "db_owner": true}]}}""")
-                    .expect(202)
-                    .body());
-            assertThat(api.database("sys").path("spec").path("postgres_version").asString()).isEqualTo("15");
+                             "database_users": [{"username": "admin", "password": "pw-old-1", "db_owner": true}]}}""").expect(202).body());
+            assertThat(api.database("sys").path("spec").path("postgres_version").asString())
+                    .isEqualTo("15");
             assertThat(serverVersion(api, "sys", "pw-sys-1")).startsWith("15.");
             assertThat(serverVersion(api, "old", "pw-old-1")).startsWith("16.");
 
             JsonNode unknown = api.post("/v1/databases", """
                             {"id": "new", "spec": {"database_name": "n", "postgres_version": "18",
-                             "nodes": [{"name": "n1"}]}}""")
-                    .expect(422)
-                    .body();
+                             "nodes": [{"name": "n1"}]}}""").expect(422).body();
             assertThat(unknown.path("errors").get(0).path("field").asString()).isEqualTo("spec.postgres_version");
             assertThat(unknown.path("errors").get(0).path("message").asString()).contains("15", "16", "17");
 
@@ -92,7 +86,8 @@ class InstallationIT {
                         .as("no half-unpacked copy is left behind")
                         .noneMatch(name -> name.endsWith(".partial"));
             }
-            Process version = new ProcessBuilder(binDirs.get(0).resolve("postgres").toString(), "--version")
+            Process version = new ProcessBuilder(
+                            binDirs.get(0).resolve("postgres").toString(), "--version")
                     .redirectErrorStream(true)
                     .start();
             assertThat(new String(version.getInputStream().readAllBytes())).contains("PostgreSQL) 16.");
@@ -132,7 +127,12 @@ class InstallationIT {
                     .doesNotExist();
             // The schema is there: a server on the same home starts without migrating anything new.
             try (ServerUnderTest server = ServerUnderTest.start(home, "7392-7393")) {
-                assertThat(server.api().get("/v1/databases").expect(200).body().path("total").asInt())
+                assertThat(server.api()
+                                .get("/v1/databases")
+                                .expect(200)
+                                .body()
+                                .path("total")
+                                .asInt())
                         .isZero();
             }
         } finally {

@@ -85,8 +85,10 @@ public class JdbcTaskRepository {
     }
 
     /** The earliest future scheduled time, so the runner can sleep exactly until then. */
+    /** The earliest time a scheduled task falls due that has not come yet. */
     public Optional<java.time.Instant> nextScheduled() {
-        return jdbc.sql("select min(scheduled_at) from tasks where status = 'scheduled'")
+        // Only future ones: a due task blocked by a running one waits for that task's wake-up, not a spin.
+        return jdbc.sql("select min(scheduled_at) from tasks where status = 'scheduled' and scheduled_at > now()")
                 .query((rs, n) -> JdbcDatabaseRepository.instant(rs.getTimestamp(1)))
                 .optional()
                 .filter(java.util.Objects::nonNull);
