@@ -30,7 +30,7 @@ class InstallationIT {
         org.junit.jupiter.api.Assumptions.assumeTrue(
                 Files.isExecutable(SYSTEM_PG15.resolve("postgres")), "Debian's PostgreSQL 15 is not installed");
         Path home = ServerUnderTest.newHome("inst");
-        try (ServerUnderTest server = ServerUnderTest.start(home, "7380-7389", "--pgfleet.pg-bin-dir=" + SYSTEM_PG15)) {
+        try (ServerUnderTest server = ServerUnderTest.start(home, 7380, 7389, "--pgfleet.pg-bin-dir=" + SYSTEM_PG15)) {
             Api api = server.api();
             api.awaitTask("sys", api.post("/v1/databases", """
                             {"id": "sys", "spec": {"database_name": "sys", "nodes": [{"name": "n1"}],
@@ -100,7 +100,7 @@ class InstallationIT {
     void aMissingInstanceUserIsAClearStartupError() {
         Path home = ServerUnderTest.newHome("user");
         try {
-            assertThatThrownBy(() -> ServerUnderTest.start(home, "7390-7391", "--pgfleet.run-as=no-such-user"))
+            assertThatThrownBy(() -> ServerUnderTest.start(home, 7390, 7391, "--pgfleet.run-as=no-such-user"))
                     .satisfies(e -> {
                         Throwable cause = e;
                         while (cause != null && !(cause instanceof PgfleetException)) {
@@ -126,7 +126,7 @@ class InstallationIT {
                     .as("the embedded catalog is stopped again")
                     .doesNotExist();
             // The schema is there: a server on the same home starts without migrating anything new.
-            try (ServerUnderTest server = ServerUnderTest.start(home, "7392-7393")) {
+            try (ServerUnderTest server = ServerUnderTest.start(home, 7392, 7393)) {
                 assertThat(server.api()
                                 .get("/v1/databases")
                                 .expect(200)

@@ -28,7 +28,7 @@ import tools.jackson.databind.JsonNode;
 /** The single-host lifecycle end to end through the REST API, on real Postgres processes. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LifecycleIT {
-    private static final int FIRST_PORT = 7300;
+    private static final int FIRST_PORT = ServerUnderTest.port(7300);
     private Path home;
     private ServerUnderTest server;
     private Api api;
@@ -36,7 +36,7 @@ class LifecycleIT {
     @BeforeAll
     void startServer() {
         home = ServerUnderTest.newHome("lifecycle");
-        server = ServerUnderTest.start(home, FIRST_PORT + "-" + (FIRST_PORT + 49));
+        server = ServerUnderTest.start(home, 7300, 7349);
         api = server.api();
     }
 
@@ -197,8 +197,12 @@ class LifecycleIT {
     @Test
     void startRefusesWhenAnotherProcessHoldsThePort() throws Exception {
         api.awaitTask("squat", api.post("/v1/databases", """
-                        {"id": "squat", "spec": {"database_name": "s", "nodes": [{"name": "n1"}]}}""").expect(202).body());
+                        {"id": "squat", "spec": {"database_name": "s", "nodes": [{"name": "n1"}],
+                         "database_users": [{"username": "own", "password": "squat-pw", "db_owner": true}]}}""").expect(202).body());
         int port = api.instance("squat", "n1").path("port").asInt();
+        try (Connection owner = Postgres.connect(port, "s", "own", "squat-pw")) {
+            Postgres.execute(owner, "create table kept as select 7 as n");
+        }
         api.awaitTask(
                 "squat",
                 api.post("/v1/databases/squat/instances/n1/stop", "")
@@ -218,6 +222,12 @@ class LifecycleIT {
                         .expect(202)
                         .body());
         assertThat(api.instanceState("squat", "n1")).isEqualTo("available");
+        assertThat(api.instance("squat", "n1").path("port").asInt()).isEqualTo(port);
+        try (Connection owner = Postgres.connect(port, "s", "own", "squat-pw")) {
+            assertThat(Postgres.queryOne(owner, "select n from kept"))
+                    .as("the data survived the refused start")
+                    .isEqualTo("7");
+        }
         api.awaitTask("squat", api.delete("/v1/databases/squat").expect(202).body());
     }
 

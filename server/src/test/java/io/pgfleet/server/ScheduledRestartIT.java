@@ -20,14 +20,13 @@ import tools.jackson.databind.JsonNode;
 /** Restarts at a time: they fire, they can be canceled, and they survive a restart of pgfleet. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ScheduledRestartIT {
-    private static final String PORTS = "7350-7379";
     private Path home;
     private ServerUnderTest server;
 
     @BeforeAll
     void startServer() {
         home = ServerUnderTest.newHome("sched");
-        server = ServerUnderTest.start(home, PORTS);
+        server = ServerUnderTest.start(home, 7350, 7379);
         Api api = server.api();
         api.awaitTask("timed", api.post("/v1/databases", """
                         {"id": "timed", "spec": {"database_name": "timed",
@@ -96,7 +95,7 @@ class ScheduledRestartIT {
         server.close();
         // The instances are detached from pgfleet: they keep serving while it is down.
         assertThat(Postgres.isListening(port)).isTrue();
-        server = ServerUnderTest.start(home, PORTS);
+        server = ServerUnderTest.start(home, 7350, 7379);
         Api restarted = server.api();
         assertThat(restarted.task("timed", taskId).path("status").asString()).isEqualTo("scheduled");
         assertThat(restarted.instanceState("timed", "n1")).isEqualTo("available");

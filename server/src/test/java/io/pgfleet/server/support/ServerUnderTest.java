@@ -48,11 +48,22 @@ public final class ServerUnderTest implements AutoCloseable {
         }
     }
 
-    /** Starts a server on {@code home}; {@code options} are extra {@code --name=value} Spring arguments. */
-    public static ServerUnderTest start(Path home, String portRange, String... options) {
+    /**
+     * A port for instances of a test. {@code -Dpgfleet.it.port-offset=N} shifts every one, so two
+     * checkouts can run their integration tests on one machine at once.
+     */
+    public static int port(int base) {
+        return base + Integer.getInteger("pgfleet.it.port-offset", 0);
+    }
+
+    /**
+     * Starts a server on {@code home} handing out instance ports {@code port(first)}-{@code port(last)};
+     * {@code options} are extra {@code --name=value} Spring arguments.
+     */
+    public static ServerUnderTest start(Path home, int first, int last, String... options) {
         List<String> args = new ArrayList<>(List.of(
                 "--pgfleet.home=" + home,
-                "--pgfleet.port-range=" + portRange,
+                "--pgfleet.port-range=" + port(first) + "-" + port(last),
                 "--server.port=0",
                 "--pgfleet.ready-timeout=20s"));
         args.addAll(List.of(options));
