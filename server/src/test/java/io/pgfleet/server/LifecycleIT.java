@@ -29,6 +29,9 @@ import tools.jackson.databind.JsonNode;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LifecycleIT {
     private static final int FIRST_PORT = ServerUnderTest.port(7300);
+    /** Quotes, a backslash, spaces and unicode: each one has broken some control plane's quoting. */
+    private static final String OWNER_PASSWORD = "owner 'pw' \"q\" \\ end ü";
+
     private Path home;
     private ServerUnderTest server;
     private Api api;
@@ -56,8 +59,8 @@ class LifecycleIT {
                          "spec": {"database_name": "shop",
                                   "nodes": [{"name": "n1", "port": %d}, {"name": "n2"}],
                                   "database_users": [
-                                     {"username": "admin", "password": "owner pass 'x'", "db_owner": true},
-                                     {"username": "app"}]}}""".formatted(explicitPort))
+                                     {"username": "admin", "password": "%s", "db_owner": true},
+                                     {"username": "app"}]}}""".formatted(explicitPort, json(OWNER_PASSWORD)))
                 .expect(202)
                 .body();
         assertThat(created.path("database").path("state").asString()).isEqualTo("creating");
@@ -79,7 +82,7 @@ class LifecycleIT {
         assertThat(api.instance("example", "n1").path("id").asString()).matches("[0-9a-f-]{36}-n1-[a-z0-9]{8}");
 
         for (int port : List.of(n1Port, n2Port)) {
-            try (Connection owner = Postgres.connect(port, "shop", "admin", "owner pass 'x'")) {
+            try (Connection owner = Postgres.connect(port, "shop", "admin", OWNER_PASSWORD)) {
                 Postgres.execute(owner, "create table orders(id int primary key)");
                 Postgres.execute(owner, "insert into orders values (42)");
                 assertThat(Postgres.queryOne(
@@ -139,7 +142,7 @@ class LifecycleIT {
                         .expect(202)
                         .body());
         assertThat(api.instance("example", "n1").path("port").asInt()).isEqualTo(n1Port);
-        try (Connection owner = Postgres.connect(n1Port, "shop", "admin", "owner pass 'x'")) {
+        try (Connection owner = Postgres.connect(n1Port, "shop", "admin", OWNER_PASSWORD)) {
             assertThat(Postgres.queryOne(owner, "select id from orders")).isEqualTo("42");
         }
 
@@ -167,7 +170,7 @@ class LifecycleIT {
                 .contains("n1")
                 .contains("n2")
                 .contains("available");
-        assertThat(createLog.path("entries").toString()).doesNotContain("owner pass");
+        assertThat(createLog.path("entries").toString()).doesNotContain(OWNER_PASSWORD);
         JsonNode all = api.get("/v1/tasks?scope=database&entity_id=example&limit=2")
                 .expect(200)
                 .body();
@@ -179,7 +182,7 @@ class LifecycleIT {
             dirs = list.toList();
         }
         assertThat(dirs).hasSize(2);
-        Connection lingering = Postgres.connect(n1Port, "shop", "admin", "owner pass 'x'");
+        Connection lingering = Postgres.connect(n1Port, "shop", "admin", OWNER_PASSWORD);
         api.awaitTask("example", api.delete("/v1/databases/example").expect(202).body());
         assertThat(api.get("/v1/databases/example").status()).isEqualTo(404);
         assertThat(dirs).allSatisfy(dir -> assertThat(dir).doesNotExist());
@@ -299,6 +302,33 @@ class LifecycleIT {
             }
         }
         api.awaitTask("race", api.delete("/v1/databases/race").expect(202).body());
+    }
+
+    @Test
+    void twoConcurrentCreatesWithOneIdOneWinsTheOtherGets409() {
+        CyclicBarrier barrier = new CyclicBarrier(2);
+        List<CompletableFuture<Api.Response>> calls = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            calls.add(CompletableFuture.supplyAsync(() -> {
+                arrive(barrier);
+                return api.post("/v1/databases", """
+                        {"id": "twin", "spec": {"database_name": "t", "nodes": [{"name": "n1"}]}}""");
+            }));
+        }
+        List<Api.Response> responses =
+                calls.stream().map(CompletableFuture::join).toList();
+        assertThat(responses).extracting(Api.Response::status).containsExactlyInAnyOrder(202, 409);
+        Api.Response winner =
+                responses.stream().filter(r -> r.status() == 202).findFirst().orElseThrow();
+        assertThat(responses.stream()
+                        .filter(r -> r.status() == 409)
+                        .findFirst()
+                        .orElseThrow()
+                        .code())
+                .isEqualTo("already_exists");
+        api.awaitTask("twin", winner.body());
+        assertThat(api.database("twin").path("instances")).hasSize(1);
+        api.awaitTask("twin", api.delete("/v1/databases/twin").expect(202).body());
     }
 
     @Test
@@ -438,8 +468,13 @@ class LifecycleIT {
                 .isEqualTo(before);
     }
 
+    /** The string as it goes inside a JSON string literal. */
+    private static String json(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+
     private static String postmasterStart(int port) throws Exception {
-        try (Connection c = Postgres.connect(port, "shop", "admin", "owner pass 'x'")) {
+        try (Connection c = Postgres.connect(port, "shop", "admin", OWNER_PASSWORD)) {
             return Postgres.queryOne(c, "select pg_postmaster_start_time()");
         }
     }

@@ -22,6 +22,7 @@ import org.springframework.stereotype.Component;
 /** The host-side steps of an instance's workflows: provision, start, stop, connect, remove. */
 @Component
 public class InstanceAgent {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InstanceAgent.class);
     private final HostLayout layout;
     private final PostgresDistribution distribution;
     private final SecretBox secrets;
@@ -39,6 +40,18 @@ public class InstanceAgent {
         return new PostgresServer(
                 layout,
                 distribution.binDir(instance.postgresVersion()),
+                new InstancePaths(layout.instanceDir(instance.id())),
+                "instance " + instance.nodeName() + " of " + databaseId);
+    }
+
+    /**
+     * The same server without looking up its binaries: enough to read its pid file. An instance whose
+     * PostgreSQL version is gone from this host can still be observed and deleted.
+     */
+    private PostgresServer observed(InstanceRow instance, String databaseId) {
+        return new PostgresServer(
+                layout,
+                null,
                 new InstancePaths(layout.instanceDir(instance.id())),
                 "instance " + instance.nodeName() + " of " + databaseId);
     }
@@ -88,8 +101,20 @@ public class InstanceAgent {
         }
     }
 
+    /** Whether a running instance answers {@code SELECT 1} within a few seconds. */
+    public boolean answers(InstanceRow instance, String databaseId) {
+        try {
+            server(instance, databaseId)
+                    .awaitReady(instance.port(), superuserPassword(instance), Duration.ofSeconds(5));
+            return true;
+        } catch (PgfleetException e) {
+            log.info("instance {} of {}: does not answer: {}", instance.nodeName(), databaseId, e.getMessage());
+            return false;
+        }
+    }
+
     public boolean isRunning(InstanceRow instance, String databaseId) {
-        return server(instance, databaseId).runningPid().isPresent();
+        return observed(instance, databaseId).runningPid().isPresent();
     }
 
     /** Creates (or brings up to date) the spec's roles and the database owned by the db_owner user. */
@@ -99,6 +124,8 @@ public class InstanceAgent {
                 Statement st = c.createStatement()) {
             // Keep passwords out of the server log, even when a statement fails.
             st.execute("SET log_statement = 'none'");
+            // RoleStatements quotes literals for standard strings; never let a setting change that.
+            st.execute("SET standard_conforming_strings = on");
             st.execute("SET log_min_error_statement = 'panic'");
             st.execute("SET log_min_duration_statement = -1");
             for (DatabaseUserSpec user : spec.databaseUsers()) {
@@ -117,11 +144,18 @@ public class InstanceAgent {
                         + RoleStatements.ident(owner));
             }
         } catch (SQLException e) {
+            // The message goes to the task log and events: a password echoed by the server must not.
+            String message = String.valueOf(e.getMessage());
+            for (Secret password : passwords.values()) {
+                if (password != null && !password.value().isEmpty()) {
+                    message = message.replace(password.value(), "****")
+                            .replace(password.value().replace("'", "''"), "****");
+                }
+            }
             throw new PgfleetException(
                     ErrorCode.INTERNAL,
                     "instance " + instance.nodeName() + " of " + databaseId + ": creating users and database failed: "
-                            + e.getMessage(),
-                    e);
+                            + message);
         }
     }
 

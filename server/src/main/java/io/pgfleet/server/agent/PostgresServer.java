@@ -168,11 +168,26 @@ public final class PostgresServer {
                 return Optional.empty();
             }
             long pid = Long.parseLong(lines.get(0).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(ProcessHandle::pid);
+            Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+            if (process.isPresent() && lines.size() > 2 && !startedWhenPidFileSays(process.get(), lines.get(2))) {
+                // A pid file that survived a reboot: the number now belongs to some other process.
+                return Optional.empty();
+            }
+            return process.map(ProcessHandle::pid);
         } catch (IOException | NumberFormatException e) {
             // The postmaster rewrites the file while starting; an unreadable moment means "not yet".
             return Optional.empty();
         }
+    }
+
+    /** Line 3 of postmaster.pid is the postmaster's start time in epoch seconds. */
+    private static boolean startedWhenPidFileSays(ProcessHandle process, String startLine) {
+        Optional<java.time.Instant> started = process.info().startInstant();
+        if (started.isEmpty() || startLine.isBlank()) {
+            return true; // nothing to compare with: trust the live pid
+        }
+        long written = Long.parseLong(startLine.trim());
+        return Math.abs(started.get().getEpochSecond() - written) <= 5;
     }
 
     /** Launches the postmaster detached from pgfleet (it outlives the control plane) without waiting. */

@@ -104,7 +104,14 @@ public class DatabaseOperations {
             UUID uuid = UUID.randomUUID();
             DatabaseRow row = new DatabaseRow(
                     uuid, DEFAULT_TENANT, request.id(), request.labels(), spec, false, Instant.now(), Instant.now());
-            databases.insert(row);
+            try {
+                databases.insert(row);
+            } catch (org.springframework.dao.DuplicateKeyException e) {
+                // A concurrent request with the same id committed first (the unique key decided).
+                throw new PgfleetException(
+                        ErrorCode.ALREADY_EXISTS,
+                        "database " + request.id() + " already exists; choose another id or delete it first");
+            }
             for (DatabaseUserSpec user : spec.databaseUsers()) {
                 databases.saveUserPassword(uuid, user.username(), secrets.seal(new Secret(user.password())));
             }

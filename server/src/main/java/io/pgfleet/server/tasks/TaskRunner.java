@@ -95,8 +95,10 @@ public class TaskRunner implements SmartLifecycle {
     }
 
     /**
-     * Tasks that were running when pgfleet stopped are failed with that reason, and their instances
-     * are set to what the host shows (self-healing proper is a later capability).
+     * Tasks that were running when pgfleet stopped are failed with that reason. Then every instance
+     * caught in a transient state (no task runs yet, so none is legitimately there) is set to what the
+     * host shows: never {@code available} without a real readiness probe, and an interrupted create
+     * becomes {@code failed}, so a start finishes it. Self-healing proper is a later capability.
      */
     private void recoverInterrupted() {
         for (TaskRow task : tasks.withStatus(TaskStatus.RUNNING)) {
@@ -107,31 +109,65 @@ public class TaskRunner implements SmartLifecycle {
                     task.taskId(),
                     task.type().label(),
                     task.databaseId());
-            Optional<DatabaseRow> db = databases.findByUuid(task.databaseUuid());
+        }
+        for (InstanceRow instance : instances.byHost(properties.hostId()).stream()
+                .filter(i -> TRANSIENT.contains(i.state()))
+                .toList()) {
+            Optional<DatabaseRow> db = databases.findByUuid(instance.databaseUuid());
             if (db.isEmpty()) {
                 continue;
             }
-            for (InstanceRow instance : instances.byDatabase(task.databaseUuid())) {
-                if (instance.state().isStable()) {
-                    continue;
-                }
-                boolean up = agent.isRunning(instance, db.get().id());
-                InstanceState target = instance.state() == InstanceState.STOPPING && !up
-                        ? InstanceState.STOPPED
-                        : up && instance.state().canMoveTo(InstanceState.AVAILABLE)
-                                ? InstanceState.AVAILABLE
-                                : instance.state().canMoveTo(InstanceState.FAILED)
-                                        ? InstanceState.FAILED
-                                        : InstanceState.ERROR;
-                states.move(
-                        db.get(),
-                        instance.id(),
-                        target,
-                        target == InstanceState.AVAILABLE || target == InstanceState.STOPPED
-                                ? null
-                                : "interrupted by a pgfleet restart");
+            try {
+                recover(db.get(), instance);
+            } catch (RuntimeException e) {
+                // One instance that cannot be examined must not keep pgfleet from starting.
+                log.error(
+                        "instance {} of {}: cannot recover its state at start-up: {}",
+                        instance.nodeName(),
+                        db.get().id(),
+                        e.getMessage(),
+                        e);
             }
         }
+    }
+
+    private static final java.util.Set<InstanceState> TRANSIENT = java.util.EnumSet.of(
+            InstanceState.CREATING,
+            InstanceState.STARTING,
+            InstanceState.STOPPING,
+            InstanceState.RESTARTING,
+            InstanceState.MODIFYING,
+            InstanceState.DELETING);
+
+    private void recover(DatabaseRow db, InstanceRow instance) {
+        boolean up = agent.isRunning(instance, db.id());
+        InstanceState target;
+        String reason;
+        if (instance.state() == InstanceState.CREATING || instance.state() == InstanceState.DELETING) {
+            target = instance.state() == InstanceState.DELETING ? InstanceState.ERROR : InstanceState.FAILED;
+            reason =
+                    "interrupted by a pgfleet restart while " + instance.state().label()
+                            + (target == InstanceState.FAILED ? "; start it to finish" : "; delete the database again");
+        } else if (!up) {
+            target = instance.state() == InstanceState.STOPPING ? InstanceState.STOPPED : InstanceState.FAILED;
+            reason = target == InstanceState.STOPPED ? null : "not running after a pgfleet restart; start it";
+        } else if (agent.answers(instance, db.id())) {
+            target = InstanceState.AVAILABLE;
+            reason = null;
+        } else {
+            target = InstanceState.FAILED;
+            reason = "running but not answering after a pgfleet restart";
+        }
+        if (!instance.state().canMoveTo(target)) {
+            target = InstanceState.ERROR;
+        }
+        states.move(db, instance.id(), target, reason);
+        log.info(
+                "instance {} of {}: was {}, now {}",
+                instance.nodeName(),
+                db.id(),
+                instance.state().label(),
+                target.label());
     }
 
     private void dispatchLoop() {
@@ -204,7 +240,8 @@ public class TaskRunner implements SmartLifecycle {
             ctx.log(task.type().label() + " completed in " + (System.nanoTime() - started) / 1_000_000 + " ms");
         } catch (PgfleetException e) {
             finishFailed(ctx, e.getMessage());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Catch everything: a task left 'running' would block its database with 409s until a restart.
             log.error(
                     "task {} ({} of {}) failed unexpectedly",
                     task.taskId(),
@@ -223,7 +260,17 @@ public class TaskRunner implements SmartLifecycle {
         try {
             ctx.log("failed: " + error);
         } finally {
-            tasks.finish(ctx.task().taskId(), TaskStatus.FAILED, error);
+            try {
+                tasks.finish(ctx.task().taskId(), TaskStatus.FAILED, error);
+            } catch (RuntimeException e) {
+                // The catalog refused even this: the next start of pgfleet marks the task interrupted.
+                log.error(
+                        "task {}: could not record its failure ({}): {}",
+                        ctx.task().taskId(),
+                        error,
+                        e.getMessage(),
+                        e);
+            }
         }
     }
 
@@ -234,6 +281,12 @@ public class TaskRunner implements SmartLifecycle {
             return;
         }
         dispatcher.interrupt();
+        try {
+            // Let the dispatcher finish handing over the task it claimed before the pool closes.
+            dispatcher.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         workers.shutdown();
         try {
             if (!workers.awaitTermination(60, TimeUnit.SECONDS)) {

@@ -82,9 +82,14 @@ public class Workflows implements AutoCloseable {
                         () -> PgfleetException.notFound("instance " + ctx.task().instanceId()));
     }
 
-    private void create(TaskContext ctx, DatabaseRow db) {
+    private Map<String, Secret> passwords(DatabaseRow db) {
         Map<String, Secret> passwords = new LinkedHashMap<>();
         databases.userPasswords(db.uuid()).forEach((user, encrypted) -> passwords.put(user, secrets.open(encrypted)));
+        return passwords;
+    }
+
+    private void create(TaskContext ctx, DatabaseRow db) {
+        Map<String, Secret> passwords = passwords(db);
         forEachNode(instances.byDatabase(db.uuid()), instance -> {
             if (instance.state() == InstanceState.AVAILABLE) {
                 return;
@@ -118,11 +123,11 @@ public class Workflows implements AutoCloseable {
         states.move(db, instance.id(), InstanceState.STOPPING, null);
         try {
             agent.stop(instance, db.id());
+            states.move(db, instance.id(), InstanceState.STOPPED, null);
         } catch (RuntimeException e) {
             fail(ctx, db, instance, InstanceState.ERROR, e);
             throw e;
         }
-        states.move(db, instance.id(), InstanceState.STOPPED, null);
         ctx.log("node " + instance.nodeName() + ": stopped; port " + instance.port() + " stays reserved");
     }
 
@@ -135,15 +140,21 @@ public class Workflows implements AutoCloseable {
                             + " is in use by another process; the instance stays "
                             + instance.state().label());
         }
+        // A failed instance may never have finished its create (users, database): finish it now.
+        boolean reprovision = instance.state() == InstanceState.FAILED || instance.state() == InstanceState.ERROR;
         states.move(db, instance.id(), InstanceState.STARTING, null);
         try {
             agent.prepare(instance, db.id(), db.spec());
             agent.start(instance, db.id());
+            if (reprovision) {
+                ctx.log("node " + instance.nodeName() + ": making sure its users and database exist");
+                agent.createRolesAndDatabase(instance, db.id(), db.spec(), passwords(db));
+            }
+            states.move(db, instance.id(), InstanceState.AVAILABLE, null);
         } catch (RuntimeException e) {
             fail(ctx, db, instance, InstanceState.FAILED, e);
             throw e;
         }
-        states.move(db, instance.id(), InstanceState.AVAILABLE, null);
         ctx.log("node " + instance.nodeName() + ": available on port " + instance.port());
     }
 
@@ -160,22 +171,22 @@ public class Workflows implements AutoCloseable {
             agent.prepare(instance, db.id(), db.spec());
             ctx.log("node " + instance.nodeName() + ": starting");
             agent.start(instance, db.id());
+            instances.setPendingRestart(instance.id(), false);
+            states.move(db, instance.id(), InstanceState.AVAILABLE, null);
         } catch (RuntimeException e) {
             fail(ctx, db, instance, InstanceState.FAILED, e);
             throw e;
         }
-        instances.setPendingRestart(instance.id(), false);
-        states.move(db, instance.id(), InstanceState.AVAILABLE, null);
         ctx.log("node " + instance.nodeName() + ": restarted");
     }
 
     private void delete(TaskContext ctx, DatabaseRow db) {
         forEachNode(instances.byDatabase(db.uuid()), instance -> {
             String node = instance.nodeName();
-            if (instance.state() != InstanceState.DELETING) {
-                states.move(db, instance.id(), InstanceState.DELETING, null);
-            }
             try {
+                if (instance.state() != InstanceState.DELETING) {
+                    states.move(db, instance.id(), InstanceState.DELETING, null);
+                }
                 if (agent.isRunning(instance, db.id())) {
                     terminateConnections(ctx, db, instance);
                     ctx.log("node " + node + ": stopping");
