@@ -9,7 +9,9 @@ public enum TaskType {
     DELETE(true),
     STOP_INSTANCE(false),
     START_INSTANCE(false),
-    RESTART_INSTANCE(false);
+    RESTART_INSTANCE(false),
+    SUSPEND(true),
+    UNSUSPEND(true);
 
     private final boolean databaseWide;
 

@@ -21,6 +21,7 @@ import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.config.PgfleetProperties;
+import io.pgfleet.server.security.Caller;
 import io.pgfleet.server.security.SecretBox;
 import io.pgfleet.server.tasks.DatabaseOperations;
 import java.net.URLEncoder;
@@ -36,6 +37,7 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestAttribute;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -46,7 +48,6 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 @RequestMapping("/v1/databases")
 public class DatabaseController {
-    private static final String TENANT = DatabaseOperations.DEFAULT_TENANT;
     private final DatabaseOperations operations;
     private final JdbcDatabaseRepository databases;
     private final JdbcInstanceRepository instances;
@@ -71,14 +72,16 @@ public class DatabaseController {
 
     @PostMapping
     @ResponseStatus(HttpStatus.ACCEPTED)
-    public CreatedEnvelope create(@RequestBody CreateDatabaseRequest request) {
-        DatabaseOperations.Created created = operations.create(request);
+    public CreatedEnvelope create(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller, @RequestBody CreateDatabaseRequest request) {
+        DatabaseOperations.Created created = operations.create(caller.tenant(), request);
         DatabaseRow db = created.database();
         return new CreatedEnvelope(DatabaseView.of(db, instances.byDatabase(db.uuid())), TaskView.of(created.task()));
     }
 
     @GetMapping
     public DatabaseList list(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @RequestParam(required = false) String state,
             @RequestParam(required = false) List<String> label,
             @RequestParam(defaultValue = "50") int limit,
@@ -86,7 +89,7 @@ public class DatabaseController {
         if (limit < 1 || limit > 500) {
             throw PgfleetException.badParameter("limit", limit + " is outside 1-500");
         }
-        DatabaseState wanted = state == null ? null : DatabaseState.fromLabel(state);
+        String wanted = state == null ? null : DatabaseState.fromLabel(state).label();
         Map<String, String> labels = new LinkedHashMap<>();
         for (String l : label == null ? List.<String>of() : label) {
             int eq = l.indexOf('=');
@@ -95,51 +98,65 @@ public class DatabaseController {
             }
             labels.put(l.substring(0, eq), l.substring(eq + 1));
         }
-        // The state is derived from the instances, so it is filtered here rather than in SQL.
-        List<DatabaseRow> rows = databases.list(TENANT, labels, null, Integer.MAX_VALUE);
+        String after = cursor == null ? null : Cursors.decode("cursor", cursor);
+        List<DatabaseRow> rows = databases.list(caller.tenant(), labels, wanted, after, limit + 1);
+        boolean more = rows.size() > limit;
+        List<DatabaseRow> page = more ? rows.subList(0, limit) : rows;
         Map<java.util.UUID, List<InstanceRow>> byDb =
-                instances.byDatabases(rows.stream().map(DatabaseRow::uuid).toList()).stream()
+                instances.byDatabases(page.stream().map(DatabaseRow::uuid).toList()).stream()
                         .collect(Collectors.groupingBy(InstanceRow::databaseUuid));
-        List<DatabaseView> matching = new ArrayList<>();
-        for (DatabaseRow row : rows) {
-            DatabaseView view = DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of()));
-            if (wanted == null || view.state().equals(wanted.label())) {
-                matching.add(view);
-            }
-        }
-        List<DatabaseView> page = matching.stream()
-                .filter(v -> cursor == null || v.id().compareTo(cursor) > 0)
-                .limit(limit)
+        List<DatabaseView> views = page.stream()
+                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of())))
                 .toList();
-        boolean more = matching.stream()
-                        .filter(v -> cursor == null || v.id().compareTo(cursor) > 0)
-                        .count()
-                > page.size();
-        return new DatabaseList(page, more ? page.get(page.size() - 1).id() : null, matching.size());
+        return new DatabaseList(
+                views,
+                more ? Cursors.encode(page.get(page.size() - 1).id()) : null,
+                databases.count(caller.tenant(), labels, wanted));
     }
 
     @GetMapping("/{databaseId}")
-    public DatabaseView get(@PathVariable String databaseId) {
-        DatabaseRow db = find(databaseId);
+    public DatabaseView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
+        DatabaseRow db = find(caller, databaseId);
         return DatabaseView.of(db, instances.byDatabase(db.uuid()));
     }
 
     @DeleteMapping("/{databaseId}")
     @ResponseStatus(HttpStatus.ACCEPTED)
-    public TaskEnvelope delete(@PathVariable String databaseId) {
-        return new TaskEnvelope(TaskView.of(operations.delete(databaseId)));
+    public TaskEnvelope delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
+        return new TaskEnvelope(TaskView.of(operations.delete(caller.tenant(), databaseId)));
+    }
+
+    @PostMapping("/{databaseId}/suspend")
+    @ResponseStatus(HttpStatus.ACCEPTED)
+    public TaskEnvelope suspend(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+            @PathVariable String databaseId,
+            @RequestBody Views.SuspendRequest body) {
+        return new TaskEnvelope(TaskView.of(operations.suspend(caller.tenant(), databaseId, body.reason())));
+    }
+
+    @PostMapping("/{databaseId}/unsuspend")
+    @ResponseStatus(HttpStatus.ACCEPTED)
+    public TaskEnvelope unsuspend(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
+        return new TaskEnvelope(TaskView.of(operations.unsuspend(caller.tenant(), databaseId)));
     }
 
     @PostMapping({"/{databaseId}/instances/{instanceId}/stop", "/{databaseId}/instances/{instanceId}/stop-instance"})
     @ResponseStatus(HttpStatus.ACCEPTED)
-    public TaskEnvelope stop(@PathVariable String databaseId, @PathVariable String instanceId) {
-        return new TaskEnvelope(TaskView.of(operations.stop(databaseId, instanceId)));
+    public TaskEnvelope stop(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+            @PathVariable String databaseId,
+            @PathVariable String instanceId) {
+        return new TaskEnvelope(TaskView.of(operations.stop(caller.tenant(), databaseId, instanceId)));
     }
 
     @PostMapping({"/{databaseId}/instances/{instanceId}/start", "/{databaseId}/instances/{instanceId}/start-instance"})
     @ResponseStatus(HttpStatus.ACCEPTED)
-    public TaskEnvelope start(@PathVariable String databaseId, @PathVariable String instanceId) {
-        return new TaskEnvelope(TaskView.of(operations.start(databaseId, instanceId)));
+    public TaskEnvelope start(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+            @PathVariable String databaseId,
+            @PathVariable String instanceId) {
+        return new TaskEnvelope(TaskView.of(operations.start(caller.tenant(), databaseId, instanceId)));
     }
 
     @PostMapping({
@@ -148,16 +165,22 @@ public class DatabaseController {
     })
     @ResponseStatus(HttpStatus.ACCEPTED)
     public TaskEnvelope restart(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable String instanceId,
             @RequestBody(required = false) RestartRequest body) {
         RestartRequest request = body == null ? new RestartRequest(null, null) : body;
         return new TaskEnvelope(TaskView.of(operations.restart(
-                databaseId, instanceId, request.scheduledAt(), Boolean.TRUE.equals(request.onlyIfPending()))));
+                caller.tenant(),
+                databaseId,
+                instanceId,
+                request.scheduledAt(),
+                Boolean.TRUE.equals(request.onlyIfPending()))));
     }
 
     @GetMapping("/{databaseId}/instances/{instanceId}/logs")
     public ServerLogView logs(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable String instanceId,
             @RequestParam(defaultValue = "100") int tail,
@@ -168,7 +191,7 @@ public class DatabaseController {
         if (level != null && !ServerLog.LEVELS.contains(level)) {
             throw PgfleetException.badParameter("level", "'" + level + "' is not one of " + ServerLog.LEVELS);
         }
-        InstanceRow instance = operations.resolve(find(databaseId), instanceId);
+        InstanceRow instance = operations.resolve(find(caller, databaseId), instanceId);
         InstancePaths paths = new InstancePaths(layout.instanceDir(instance.id()));
         List<String> lines = level == null
                 ? ServerLog.tail(paths.logFile(), tail)
@@ -182,10 +205,11 @@ public class DatabaseController {
 
     @GetMapping("/{databaseId}/connection")
     public ConnectionView connection(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestParam(required = false) String user,
             @RequestParam(defaultValue = "false") boolean reveal) {
-        DatabaseRow db = find(databaseId);
+        DatabaseRow db = find(caller, databaseId);
         List<DatabaseUserSpec> users = db.spec().databaseUsers();
         Optional<DatabaseUserSpec> chosen = user != null
                 ? users.stream().filter(u -> u.username().equals(user)).findFirst()
@@ -227,9 +251,9 @@ public class DatabaseController {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private DatabaseRow find(String databaseId) {
+    private DatabaseRow find(Caller caller, String databaseId) {
         return databases
-                .find(TENANT, databaseId)
+                .find(caller.tenant(), databaseId)
                 .orElseThrow(() -> PgfleetException.notFound("database " + databaseId));
     }
 }

@@ -9,20 +9,22 @@ import io.pgfleet.server.api.Views.TaskView;
 import io.pgfleet.server.catalog.CatalogRows.TaskRow;
 import io.pgfleet.server.catalog.JdbcTaskRepository;
 import io.pgfleet.server.catalog.JdbcTaskRepository.Page;
+import io.pgfleet.server.security.Caller;
 import io.pgfleet.server.tasks.DatabaseOperations;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestAttribute;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** Tasks: per database and across all, their logs, and canceling a scheduled one. Tasks outlive their database. */
 @RestController
 public class TaskController {
-    private static final String TENANT = DatabaseOperations.DEFAULT_TENANT;
     private final JdbcTaskRepository tasks;
     private final DatabaseOperations operations;
 
@@ -33,37 +35,69 @@ public class TaskController {
 
     @GetMapping("/v1/databases/{databaseId}/tasks")
     public TaskList list(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestParam(defaultValue = "50") int limit,
             @RequestParam(name = "after_task_id", required = false) UUID afterTaskId,
+            @RequestParam(required = false) String cursor,
             @RequestParam(name = "sort_order", defaultValue = "desc") String sortOrder) {
-        return new TaskList(tasks.byDatabase(TENANT, databaseId, page(limit, afterTaskId, sortOrder)).stream()
-                .map(TaskView::of)
-                .toList());
+        Page page = page(limit, after(afterTaskId, cursor), sortOrder);
+        return paged(
+                tasks.byDatabase(caller.tenant(), databaseId, page.withLimit(limit + 1)),
+                limit,
+                tasks.countByDatabase(caller.tenant(), databaseId));
     }
 
     @GetMapping("/v1/tasks")
     public TaskList all(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @RequestParam(required = false) String scope,
             @RequestParam(name = "entity_id", required = false) String entityId,
             @RequestParam(defaultValue = "50") int limit,
             @RequestParam(name = "after_task_id", required = false) UUID afterTaskId,
+            @RequestParam(required = false) String cursor,
             @RequestParam(name = "sort_order", defaultValue = "desc") String sortOrder) {
         if (scope != null && !Set.of("database", "instance").contains(scope)) {
             throw PgfleetException.badParameter("scope", "'" + scope + "' is not one of [database, instance]");
         }
-        return new TaskList(tasks.all(TENANT, scope, entityId, page(limit, afterTaskId, sortOrder)).stream()
-                .map(TaskView::of)
-                .toList());
+        Page page = page(limit, after(afterTaskId, cursor), sortOrder);
+        return paged(
+                tasks.all(caller.tenant(), scope, entityId, page.withLimit(limit + 1)),
+                limit,
+                tasks.countAll(caller.tenant(), scope, entityId));
+    }
+
+    private static UUID after(UUID afterTaskId, String cursor) {
+        if (cursor == null) {
+            return afterTaskId;
+        }
+        try {
+            return UUID.fromString(Cursors.decode("cursor", cursor));
+        } catch (IllegalArgumentException e) {
+            throw PgfleetException.badParameter("cursor", "is not a cursor this server handed out");
+        }
+    }
+
+    private static TaskList paged(List<TaskRow> rows, int limit, long total) {
+        boolean more = rows.size() > limit;
+        List<TaskRow> page = more ? rows.subList(0, limit) : rows;
+        return new TaskList(
+                page.stream().map(TaskView::of).toList(),
+                more ? Cursors.encode(page.get(page.size() - 1).taskId().toString()) : null,
+                total);
     }
 
     @GetMapping("/v1/databases/{databaseId}/tasks/{taskId}")
-    public TaskView get(@PathVariable String databaseId, @PathVariable UUID taskId) {
-        return TaskView.of(find(databaseId, taskId));
+    public TaskView get(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+            @PathVariable String databaseId,
+            @PathVariable UUID taskId) {
+        return TaskView.of(find(caller, databaseId, taskId));
     }
 
     @GetMapping("/v1/databases/{databaseId}/tasks/{taskId}/log")
     public TaskLogView log(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable UUID taskId,
             @RequestParam(name = "after_entry_id", required = false) Long afterEntryId,
@@ -71,7 +105,7 @@ public class TaskController {
         if (limit < 1 || limit > 10_000) {
             throw PgfleetException.badParameter("limit", limit + " is outside 1-10000");
         }
-        TaskRow task = find(databaseId, taskId);
+        TaskRow task = find(caller, databaseId, taskId);
         return new TaskLogView(
                 task.taskId().toString(),
                 task.status().label(),
@@ -81,18 +115,24 @@ public class TaskController {
     }
 
     @DeleteMapping("/v1/databases/{databaseId}/tasks/{taskId}")
-    public TaskEnvelope cancel(@PathVariable String databaseId, @PathVariable UUID taskId) {
-        return new TaskEnvelope(TaskView.of(operations.cancel(databaseId, taskId)));
+    public TaskEnvelope cancel(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+            @PathVariable String databaseId,
+            @PathVariable UUID taskId) {
+        return new TaskEnvelope(TaskView.of(operations.cancel(caller.tenant(), databaseId, taskId)));
     }
 
     @PostMapping("/v1/databases/{databaseId}/tasks/{taskId}/cancel")
-    public TaskEnvelope cancelPost(@PathVariable String databaseId, @PathVariable UUID taskId) {
-        return cancel(databaseId, taskId);
+    public TaskEnvelope cancelPost(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+            @PathVariable String databaseId,
+            @PathVariable UUID taskId) {
+        return cancel(caller, databaseId, taskId);
     }
 
-    private TaskRow find(String databaseId, UUID taskId) {
-        return tasks.find(taskId)
-                .filter(t -> t.tenantId().equals(TENANT) && t.databaseId().equals(databaseId))
+    private TaskRow find(Caller caller, String databaseId, UUID taskId) {
+        return tasks.find(caller.tenant(), taskId)
+                .filter(t -> t.databaseId().equals(databaseId))
                 .orElseThrow(() -> PgfleetException.notFound("task " + taskId + " of database " + databaseId));
     }
 

@@ -97,9 +97,11 @@ public final class Views {
 
     public record CreatedEnvelope(DatabaseView database, TaskView task) {}
 
-    public record DatabaseList(List<DatabaseView> databases, String nextCursor, int total) {}
+    public record DatabaseList(List<DatabaseView> databases, String nextCursor, long total) {}
 
-    public record TaskList(List<TaskView> tasks) {}
+    public record TaskList(List<TaskView> tasks, String nextCursor, long total) {}
+
+    public record SuspendRequest(String reason) {}
 
     public record LogEntryView(long entryId, Instant timestamp, String message, Map<String, Object> fields) {
         static LogEntryView of(TaskLogEntry e) {

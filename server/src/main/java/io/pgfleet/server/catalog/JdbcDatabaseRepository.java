@@ -72,14 +72,14 @@ public class JdbcDatabaseRepository {
                 .optional();
     }
 
-    /** One page ordered by id, after {@code cursor} (an id), filtered by labels. */
-    public List<DatabaseRow> list(String tenantId, Map<String, String> labels, String cursor, int limit) {
+    /**
+     * One page ordered by id, after {@code cursor} (an id), filtered by labels and state. Keyset paging
+     * on the unique (tenant, id): rows inserted meanwhile neither repeat nor shift a page.
+     */
+    public List<DatabaseRow> list(String tenantId, Map<String, String> labels, String state, String cursor, int limit) {
         StringBuilder sql = new StringBuilder("select * from databases where tenant_id = ?");
         List<Object> params = new ArrayList<>(List.of(tenantId));
-        if (!labels.isEmpty()) {
-            sql.append(" and labels @> ?::jsonb");
-            params.add(json.write(labels));
-        }
+        filters(sql, params, labels, state);
         if (cursor != null) {
             sql.append(" and id > ?");
             params.add(cursor);
@@ -87,6 +87,55 @@ public class JdbcDatabaseRepository {
         sql.append(" order by id limit ?");
         params.add(limit);
         return jdbc.sql(sql.toString()).params(params).query(this::map).list();
+    }
+
+    /** Sets or clears (null) the suspension and its reason. */
+    public void setSuspended(UUID uuid, String reason) {
+        jdbc.sql("update databases set suspended = ?, suspended_reason = ?, updated_at = now() where uuid = ?")
+                .params(reason != null, reason, uuid)
+                .update();
+    }
+
+    public String suspendedReason(UUID uuid) {
+        return jdbc.sql("select suspended_reason from databases where uuid = ?")
+                .param(uuid)
+                .query(String.class)
+                .optional()
+                .orElse(null);
+    }
+
+    /** Stores the derived state; returns the previous one, so a change can be recorded as an event. */
+    public String updateState(UUID uuid, String state) {
+        String old = jdbc.sql("select state from databases where uuid = ? for update")
+                .param(uuid)
+                .query(String.class)
+                .optional()
+                .orElse(null);
+        if (old != null && !old.equals(state)) {
+            jdbc.sql("update databases set state = ?, updated_at = now() where uuid = ?")
+                    .params(state, uuid)
+                    .update();
+        }
+        return old;
+    }
+
+    /** How many databases of a tenant match, for the list's {@code total}. */
+    public long count(String tenantId, Map<String, String> labels, String state) {
+        StringBuilder sql = new StringBuilder("select count(*) from databases where tenant_id = ?");
+        List<Object> params = new ArrayList<>(List.of(tenantId));
+        filters(sql, params, labels, state);
+        return jdbc.sql(sql.toString()).params(params).query(Long.class).single();
+    }
+
+    private void filters(StringBuilder sql, List<Object> params, Map<String, String> labels, String state) {
+        if (!labels.isEmpty()) {
+            sql.append(" and labels @> ?::jsonb");
+            params.add(json.write(labels));
+        }
+        if (state != null) {
+            sql.append(" and state = ?");
+            params.add(state);
+        }
     }
 
     public void delete(UUID uuid) {

@@ -19,7 +19,11 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class JdbcTaskRepository {
     /** Paging of a task list: up to {@code limit} after {@code afterTaskId}, oldest or newest first. */
-    public record Page(int limit, UUID afterTaskId, boolean ascending) {}
+    public record Page(int limit, UUID afterTaskId, boolean ascending) {
+        public Page withLimit(int newLimit) {
+            return new Page(newLimit, afterTaskId, ascending);
+        }
+    }
 
     private final JdbcClient jdbc;
     private final Json json;
@@ -44,6 +48,14 @@ public class JdbcTaskRepository {
                         json.write(task.request()),
                         ts(task.scheduledAt()))
                 .update();
+    }
+
+    /** A task of one tenant: another tenant's task is simply not found. */
+    public Optional<TaskRow> find(String tenantId, UUID taskId) {
+        return jdbc.sql("select * from tasks where tenant_id = ? and task_id = ?")
+                .params(tenantId, taskId)
+                .query(this::map)
+                .optional();
     }
 
     public Optional<TaskRow> find(UUID taskId) {
@@ -130,9 +142,31 @@ public class JdbcTaskRepository {
         return list("tenant_id = ? and database_id = ?", List.of(tenantId, databaseId), page);
     }
 
+    public long countByDatabase(String tenantId, String databaseId) {
+        return jdbc.sql("select count(*) from tasks where tenant_id = ? and database_id = ?")
+                .params(tenantId, databaseId)
+                .query(Long.class)
+                .single();
+    }
+
+    public long countAll(String tenantId, String scope, String entityId) {
+        List<Object> params = new ArrayList<>();
+        String where = where(tenantId, scope, entityId, params);
+        return jdbc.sql("select count(*) from tasks where " + where)
+                .params(params)
+                .query(Long.class)
+                .single();
+    }
+
     public List<TaskRow> all(String tenantId, String scope, String entityId, Page page) {
+        List<Object> params = new ArrayList<>();
+        String where = where(tenantId, scope, entityId, params);
+        return list(where, params, page);
+    }
+
+    private static String where(String tenantId, String scope, String entityId, List<Object> params) {
         StringBuilder where = new StringBuilder("tenant_id = ?");
-        List<Object> params = new ArrayList<>(List.of(tenantId));
+        params.add(tenantId);
         if (entityId != null) {
             where.append("database".equals(scope) ? " and database_id = ?" : " and (instance_id = ? )");
             params.add(entityId);
@@ -141,7 +175,7 @@ public class JdbcTaskRepository {
         } else if ("instance".equals(scope)) {
             where.append(" and instance_id is not null");
         }
-        return list(where.toString(), params, page);
+        return where.toString();
     }
 
     private List<TaskRow> list(String where, List<Object> params, Page page) {

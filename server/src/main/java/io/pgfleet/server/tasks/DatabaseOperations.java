@@ -44,7 +44,6 @@ import org.springframework.transaction.support.TransactionTemplate;
  */
 @Service
 public class DatabaseOperations {
-    public static final String DEFAULT_TENANT = "default";
 
     /** What {@code POST /v1/databases} returns. */
     public record Created(DatabaseRow database, TaskRow task) {}
@@ -92,18 +91,18 @@ public class DatabaseOperations {
         hosts.upsert(properties.hostId(), portRange);
     }
 
-    public Created create(CreateDatabaseRequest request) {
+    public Created create(String tenant, CreateDatabaseRequest request) {
         new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids())).validateCreate(request);
         DatabaseSpec spec = complete(request.spec());
         Created created = tx.execute(status -> {
-            if (databases.exists(DEFAULT_TENANT, request.id())) {
+            if (databases.exists(tenant, request.id())) {
                 throw new PgfleetException(
                         ErrorCode.ALREADY_EXISTS,
                         "database " + request.id() + " already exists; choose another id or delete it first");
             }
             UUID uuid = UUID.randomUUID();
             DatabaseRow row = new DatabaseRow(
-                    uuid, DEFAULT_TENANT, request.id(), request.labels(), spec, false, Instant.now(), Instant.now());
+                    uuid, tenant, request.id(), request.labels(), spec, false, Instant.now(), Instant.now());
             try {
                 databases.insert(row);
             } catch (org.springframework.dao.DuplicateKeyException e) {
@@ -123,7 +122,7 @@ public class DatabaseOperations {
                 reserveInstance(row, spec, node);
             }
             events.record(
-                    DEFAULT_TENANT,
+                    tenant,
                     row.id(),
                     uuid,
                     null,
@@ -204,20 +203,24 @@ public class DatabaseOperations {
         }
     }
 
-    public TaskRow stop(String databaseId, String instanceRef) {
-        return instanceTask(databaseId, instanceRef, TaskType.STOP_INSTANCE, InstanceState.STOPPING, null, Map.of());
+    public TaskRow stop(String tenant, String databaseId, String instanceRef) {
+        return instanceTask(
+                tenant, databaseId, instanceRef, TaskType.STOP_INSTANCE, InstanceState.STOPPING, null, Map.of());
     }
 
-    public TaskRow start(String databaseId, String instanceRef) {
-        return instanceTask(databaseId, instanceRef, TaskType.START_INSTANCE, InstanceState.STARTING, null, Map.of());
+    public TaskRow start(String tenant, String databaseId, String instanceRef) {
+        return instanceTask(
+                tenant, databaseId, instanceRef, TaskType.START_INSTANCE, InstanceState.STARTING, null, Map.of());
     }
 
-    public TaskRow restart(String databaseId, String instanceRef, Instant scheduledAt, boolean onlyIfPending) {
+    public TaskRow restart(
+            String tenant, String databaseId, String instanceRef, Instant scheduledAt, boolean onlyIfPending) {
         if (scheduledAt != null && scheduledAt.isBefore(Instant.now().minusSeconds(60))) {
             throw PgfleetException.invalid(
                     "scheduled_at", scheduledAt + " is in the past; give a future time, or none to restart now");
         }
         return instanceTask(
+                tenant,
                 databaseId,
                 instanceRef,
                 TaskType.RESTART_INSTANCE,
@@ -227,6 +230,7 @@ public class DatabaseOperations {
     }
 
     private TaskRow instanceTask(
+            String tenant,
             String databaseId,
             String instanceRef,
             TaskType type,
@@ -234,9 +238,15 @@ public class DatabaseOperations {
             Instant scheduledAt,
             Map<String, Object> request) {
         TaskRow task = tx.execute(status -> {
-            DatabaseRow db = lock(databaseId);
+            DatabaseRow db = lock(tenant, databaseId);
             InstanceRow instance = resolve(db, instanceRef);
             String subject = "instance " + instance.nodeName() + " of " + db.id();
+            if (db.suspended() && type != TaskType.STOP_INSTANCE) {
+                throw new PgfleetException(
+                        ErrorCode.INVALID_STATE,
+                        "database " + db.id() + " is suspended (" + databases.suspendedReason(db.uuid())
+                                + "); unsuspend it first");
+            }
             if (scheduledAt != null) {
                 return newTask(db, instance.id(), type, TaskStatus.SCHEDULED, scheduledAt, request);
             }
@@ -272,9 +282,9 @@ public class DatabaseOperations {
         };
     }
 
-    public TaskRow delete(String databaseId) {
+    public TaskRow delete(String tenant, String databaseId) {
         TaskRow task = tx.execute(status -> {
-            DatabaseRow db = lock(databaseId);
+            DatabaseRow db = lock(tenant, databaseId);
             refuseIfBusy(db, null, true);
             int canceled = tasks.cancelScheduled(db.uuid());
             TaskRow t = newTask(
@@ -286,9 +296,9 @@ public class DatabaseOperations {
     }
 
     /** Cancels a scheduled task; a task that has started or finished cannot be canceled. */
-    public TaskRow cancel(String databaseId, UUID taskId) {
+    public TaskRow cancel(String tenant, String databaseId, UUID taskId) {
         return tx.execute(status -> {
-            DatabaseRow db = lock(databaseId);
+            DatabaseRow db = lock(tenant, databaseId);
             TaskRow task = tasks.find(taskId)
                     .filter(t -> t.databaseUuid().equals(db.uuid()))
                     .orElseThrow(() -> PgfleetException.notFound("task " + taskId + " of database " + databaseId));
@@ -303,9 +313,67 @@ public class DatabaseOperations {
         });
     }
 
-    private DatabaseRow lock(String databaseId) {
+    /**
+     * Suspends the database: scheduled tasks are canceled, a task stops every running instance, and
+     * start and restart are refused until {@link #unsuspend}.
+     */
+    public TaskRow suspend(String tenant, String databaseId, String reason) {
+        if (reason == null || reason.isBlank() || reason.length() > 1024) {
+            throw PgfleetException.invalid("reason", "is required: 1-1024 characters saying why");
+        }
+        TaskRow task = tx.execute(status -> {
+            DatabaseRow db = lock(tenant, databaseId);
+            if (db.suspended()) {
+                throw new PgfleetException(ErrorCode.INVALID_STATE, "database " + db.id() + " is already suspended");
+            }
+            refuseIfBusy(db, null, true);
+            int canceled = tasks.cancelScheduled(db.uuid());
+            databases.setSuspended(db.uuid(), reason);
+            events.record(
+                    db.tenantId(),
+                    db.id(),
+                    db.uuid(),
+                    null,
+                    "database.suspended",
+                    "database " + db.id() + " suspended: " + reason,
+                    Map.of("reason", reason, "canceled_scheduled_tasks", canceled));
+            return newTask(
+                    db,
+                    null,
+                    TaskType.SUSPEND,
+                    TaskStatus.PENDING,
+                    null,
+                    Map.of("reason", reason, "canceled_scheduled_tasks", canceled));
+        });
+        runner.wake();
+        return task;
+    }
+
+    public TaskRow unsuspend(String tenant, String databaseId) {
+        TaskRow task = tx.execute(status -> {
+            DatabaseRow db = lock(tenant, databaseId);
+            if (!db.suspended()) {
+                throw new PgfleetException(ErrorCode.INVALID_STATE, "database " + db.id() + " is not suspended");
+            }
+            refuseIfBusy(db, null, true);
+            databases.setSuspended(db.uuid(), null);
+            events.record(
+                    db.tenantId(),
+                    db.id(),
+                    db.uuid(),
+                    null,
+                    "database.unsuspended",
+                    "database " + db.id() + " unsuspended",
+                    Map.of());
+            return newTask(db, null, TaskType.UNSUSPEND, TaskStatus.PENDING, null, Map.of());
+        });
+        runner.wake();
+        return task;
+    }
+
+    private DatabaseRow lock(String tenant, String databaseId) {
         return databases
-                .findForUpdate(DEFAULT_TENANT, databaseId)
+                .findForUpdate(tenant, databaseId)
                 .orElseThrow(() -> PgfleetException.notFound("database " + databaseId));
     }
 

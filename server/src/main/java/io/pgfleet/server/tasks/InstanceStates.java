@@ -1,12 +1,15 @@
 package io.pgfleet.server.tasks;
 
+import io.pgfleet.core.DatabaseState;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
+import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.events.JdbcEventRepository;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,11 +24,17 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class InstanceStates {
     private static final Logger log = LoggerFactory.getLogger(InstanceStates.class);
     private final JdbcInstanceRepository instances;
+    private final JdbcDatabaseRepository databases;
     private final JdbcEventRepository events;
     private final TransactionTemplate tx;
 
-    public InstanceStates(JdbcInstanceRepository instances, JdbcEventRepository events, TransactionTemplate tx) {
+    public InstanceStates(
+            JdbcInstanceRepository instances,
+            JdbcDatabaseRepository databases,
+            JdbcEventRepository events,
+            TransactionTemplate tx) {
         this.instances = instances;
+        this.databases = databases;
         this.events = events;
         this.tx = tx;
     }
@@ -52,6 +61,34 @@ public class InstanceStates {
                             ? Map.of("from", current.state().label(), "to", to.label())
                             : Map.of("from", current.state().label(), "to", to.label(), "error", error));
             log.info("{}: {} -> {}", subject, current.state().label(), to.label());
+            storeDatabaseState(database);
         });
+    }
+
+    /**
+     * Stores the database's derived state and records a change as an event, in the caller's
+     * transaction; called after every instance change and on suspend and unsuspend.
+     */
+    public void refreshDatabaseState(DatabaseRow database) {
+        tx.executeWithoutResult(status -> storeDatabaseState(database));
+    }
+
+    private void storeDatabaseState(DatabaseRow database) {
+        boolean suspended = databases.suspendedReason(database.uuid()) != null;
+        List<InstanceState> states = instances.byDatabase(database.uuid()).stream()
+                .map(InstanceRow::state)
+                .toList();
+        DatabaseState now = DatabaseState.derive(states, suspended);
+        String before = databases.updateState(database.uuid(), now.label());
+        if (before != null && !before.equals(now.label())) {
+            events.record(
+                    database.tenantId(),
+                    database.id(),
+                    database.uuid(),
+                    null,
+                    "database.state_changed",
+                    "database " + database.id() + ": " + before + " -> " + now.label(),
+                    Map.of("from", before, "to", now.label()));
+        }
     }
 }

@@ -1,5 +1,7 @@
 package io.pgfleet.server.tasks;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.core.TaskStatus;
@@ -11,8 +13,10 @@ import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.catalog.JdbcTaskRepository;
 import io.pgfleet.server.config.PgfleetProperties;
+import io.pgfleet.server.events.JdbcEventRepository;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,6 +26,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -43,6 +49,8 @@ public class TaskRunner implements SmartLifecycle {
     private final Workflows workflows;
     private final TransactionTemplate tx;
     private final PgfleetProperties properties;
+    private final JdbcEventRepository events;
+    private final MeterRegistry meters;
     private final Object wakeup = new Object();
     private final java.util.Set<java.util.UUID> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ExecutorService workers;
@@ -58,7 +66,11 @@ public class TaskRunner implements SmartLifecycle {
             InstanceAgent agent,
             Workflows workflows,
             TransactionTemplate tx,
-            PgfleetProperties properties) {
+            PgfleetProperties properties,
+            JdbcEventRepository events,
+            MeterRegistry meters) {
+        this.events = events;
+        this.meters = meters;
         this.tasks = tasks;
         this.databases = databases;
         this.instances = instances;
@@ -69,8 +81,24 @@ public class TaskRunner implements SmartLifecycle {
         this.properties = properties;
     }
 
-    /** Called after a task is committed, so it starts without waiting for the next poll. */
+    /**
+     * Called after a task is written, so it starts without waiting for the next poll. Inside a
+     * transaction the wake-up waits for the commit: before it, the dispatcher could not see the task.
+     */
     public void wake() {
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    signal();
+                }
+            });
+            return;
+        }
+        signal();
+    }
+
+    private void signal() {
         synchronized (wakeup) {
             signaled = true;
             wakeup.notifyAll();
@@ -224,7 +252,11 @@ public class TaskRunner implements SmartLifecycle {
                     .isPresent()) {
                 return false; // its slot is busy; it stays due and is tried again
             }
-            return tasks.compareAndSetStatus(task.taskId(), task.status(), TaskStatus.RUNNING);
+            boolean won = tasks.compareAndSetStatus(task.taskId(), task.status(), TaskStatus.RUNNING);
+            if (won) {
+                taskEvent(task, "task.started", task.type().label() + " started", Map.of());
+            }
+            return won;
         });
         return Boolean.TRUE.equals(claimed);
     }
@@ -233,11 +265,16 @@ public class TaskRunner implements SmartLifecycle {
         MDC.put("task", task.taskId().toString());
         long started = System.nanoTime();
         TaskContext ctx = new TaskContext(task, tasks);
+        String outcome = "failed";
         try {
             ctx.log(task.type().label() + " started");
             workflows.run(ctx);
-            tasks.finish(task.taskId(), TaskStatus.COMPLETED, null);
+            tx.executeWithoutResult(s -> {
+                tasks.finish(task.taskId(), TaskStatus.COMPLETED, null);
+                taskEvent(task, "task.completed", task.type().label() + " completed", Map.of());
+            });
             ctx.log(task.type().label() + " completed in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+            outcome = "completed";
         } catch (PgfleetException e) {
             finishFailed(ctx, e.getMessage());
         } catch (RuntimeException | Error e) {
@@ -250,10 +287,23 @@ public class TaskRunner implements SmartLifecycle {
                     e);
             finishFailed(ctx, "internal error: " + e.getMessage());
         } finally {
+            Timer.builder("pgfleet.tasks")
+                    .description("Task durations by type and outcome")
+                    .tag("type", task.type().label())
+                    .tag("outcome", outcome)
+                    .register(meters)
+                    .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             inFlight.remove(task.taskId());
             MDC.remove("task");
             wake();
         }
+    }
+
+    private void taskEvent(TaskRow task, String type, String message, Map<String, Object> fields) {
+        Map<String, Object> all = new java.util.LinkedHashMap<>(fields);
+        all.put("task_id", task.taskId().toString());
+        all.put("task_type", task.type().label());
+        events.record(task.tenantId(), task.databaseId(), task.databaseUuid(), task.instanceId(), type, message, all);
     }
 
     private void finishFailed(TaskContext ctx, String error) {
@@ -261,7 +311,10 @@ public class TaskRunner implements SmartLifecycle {
             ctx.log("failed: " + error);
         } finally {
             try {
-                tasks.finish(ctx.task().taskId(), TaskStatus.FAILED, error);
+                tx.executeWithoutResult(s -> {
+                    tasks.finish(ctx.task().taskId(), TaskStatus.FAILED, error);
+                    taskEvent(ctx.task(), "task.failed", ctx.task().type().label() + " failed: " + error, Map.of());
+                });
             } catch (RuntimeException e) {
                 // The catalog refused even this: the next start of pgfleet marks the task interrupted.
                 log.error(

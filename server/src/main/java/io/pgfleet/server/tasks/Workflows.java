@@ -71,6 +71,8 @@ public class Workflows implements AutoCloseable {
             case START_INSTANCE -> start(ctx, db, instance(ctx));
             case RESTART_INSTANCE -> restart(ctx, db, instance(ctx));
             case DELETE -> delete(ctx, db);
+            case SUSPEND -> suspend(ctx, db);
+            case UNSUSPEND -> unsuspend(ctx, db);
             case UPDATE -> throw new PgfleetException(ErrorCode.INVALID_STATE, "spec updates are not available yet");
         }
     }
@@ -178,6 +180,35 @@ public class Workflows implements AutoCloseable {
             throw e;
         }
         ctx.log("node " + instance.nodeName() + ": restarted");
+    }
+
+    /** Stops every instance that runs; the database stays suspended whatever happens here. */
+    private void suspend(TaskContext ctx, DatabaseRow db) {
+        states.refreshDatabaseState(db);
+        forEachNode(instances.byDatabase(db.uuid()), instance -> {
+            if (instance.state() == InstanceState.STOPPED) {
+                ctx.log("node " + instance.nodeName() + ": already stopped");
+            } else if (instance.state().canMoveTo(InstanceState.STOPPING)) {
+                stop(ctx, db, instance);
+            } else if (agent.isRunning(instance, db.id())) {
+                throw new PgfleetException(
+                        ErrorCode.INVALID_STATE,
+                        "instance " + instance.nodeName() + " is "
+                                + instance.state().label() + " and still runs; stop it when it settles");
+            }
+        });
+    }
+
+    /** Starts again every instance the suspension stopped. */
+    private void unsuspend(TaskContext ctx, DatabaseRow db) {
+        states.refreshDatabaseState(db);
+        forEachNode(instances.byDatabase(db.uuid()), instance -> {
+            if (instance.state() == InstanceState.AVAILABLE) {
+                ctx.log("node " + instance.nodeName() + ": already available");
+            } else {
+                start(ctx, db, instance);
+            }
+        });
     }
 
     private void delete(TaskContext ctx, DatabaseRow db) {

@@ -17,12 +17,28 @@ import tools.jackson.databind.json.JsonMapper;
 public final class Api {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private final String base;
+    private final String key;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    Api(String base) {
+    Api(String base, String key) {
         this.base = base;
+        this.key = key;
     }
+
+    /** The same server, called with another key (null: no key at all). */
+    public Api withKey(String otherKey) {
+        return new Api(base, otherKey);
+    }
+
+    /** The same server, acting in another tenant (admin keys only) through X-Pgfleet-Tenant. */
+    public Api inTenant(String tenant) {
+        Api api = new Api(base, key);
+        api.tenant = tenant;
+        return api;
+    }
+
+    private String tenant;
 
     /** A response: status, content type and the parsed body. */
     public record Response(int status, String contentType, JsonNode body) {
@@ -44,6 +60,12 @@ public final class Api {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }
 
+    public Response put(String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
     public Response post(String path, String json) {
         return send(HttpRequest.newBuilder(URI.create(base + path))
                 .header("Content-Type", "application/json")
@@ -56,6 +78,12 @@ public final class Api {
 
     public Response send(HttpRequest.Builder request) {
         try {
+            if (key != null) {
+                request.setHeader("Authorization", "Bearer " + key);
+            }
+            if (tenant != null) {
+                request.setHeader("X-Pgfleet-Tenant", tenant);
+            }
             HttpResponse<String> response =
                     http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             String body = response.body();

@@ -29,7 +29,7 @@ public final class ServerUnderTest implements AutoCloseable {
         this.home = home;
         this.context = context;
         int port = Integer.parseInt(context.getEnvironment().getRequiredProperty("local.server.port"));
-        this.api = new Api("http://127.0.0.1:" + port);
+        this.api = new Api("http://127.0.0.1:" + port, adminKey(home));
     }
 
     /** A fresh home directory that the instances' OS user can traverse. */
@@ -70,6 +70,15 @@ public final class ServerUnderTest implements AutoCloseable {
         ConfigurableApplicationContext context =
                 new SpringApplication(PgfleetServer.class).run(args.toArray(String[]::new));
         return new ServerUnderTest(home, context);
+    }
+
+    /** The admin key pgfleet wrote on its first start, as a local operator would read it. */
+    public static String adminKey(Path home) {
+        try {
+            return Files.readString(home.resolve("secrets/admin.key")).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public Api api() {
