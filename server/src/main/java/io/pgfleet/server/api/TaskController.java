@@ -28,7 +28,13 @@ public class TaskController {
     private final JdbcTaskRepository tasks;
     private final DatabaseOperations operations;
 
-    public TaskController(JdbcTaskRepository tasks, DatabaseOperations operations) {
+    private final io.pgfleet.server.catalog.JdbcDatabaseRepository databases;
+
+    public TaskController(
+            JdbcTaskRepository tasks,
+            DatabaseOperations operations,
+            io.pgfleet.server.catalog.JdbcDatabaseRepository databases) {
+        this.databases = databases;
         this.tasks = tasks;
         this.operations = operations;
     }
@@ -42,6 +48,9 @@ public class TaskController {
             @RequestParam(required = false) String cursor,
             @RequestParam(name = "sort_order", defaultValue = "desc") String sortOrder) {
         Page page = page(limit, after(afterTaskId, cursor), sortOrder);
+        if (!databases.exists(caller.tenant(), databaseId)) {
+            throw PgfleetException.notFound("database " + databaseId);
+        }
         return paged(
                 tasks.byDatabase(caller.tenant(), databaseId, page.withLimit(limit + 1)),
                 limit,

@@ -52,6 +52,24 @@ public final class Api {
         }
     }
 
+    public String key() {
+        return key;
+    }
+
+    /** The body of a plain-text response, e.g. the Prometheus scrape. */
+    public static String raw(HttpRequest request) {
+        try {
+            return HttpClient.newHttpClient()
+                    .send(request, HttpResponse.BodyHandlers.ofString())
+                    .body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public String base() {
         return base;
     }

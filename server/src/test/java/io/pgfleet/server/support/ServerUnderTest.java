@@ -89,6 +89,10 @@ public final class ServerUnderTest implements AutoCloseable {
         return home;
     }
 
+    public <T> T bean(String name, Class<T> type) {
+        return context.getBean(name, type);
+    }
+
     public <T> T bean(Class<T> type) {
         return context.getBean(type);
     }
