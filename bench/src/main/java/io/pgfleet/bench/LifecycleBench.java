@@ -85,7 +85,20 @@ public final class LifecycleBench {
         this.rawDir = top.resolve("raw");
     }
 
+    /** The key pgfleet wrote on its first start; the bench is a local operator reading it. */
+    static String readAdminKey(Path home) {
+        try {
+            return Files.readString(home.resolve("secrets/admin.key")).trim();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("reading the admin key of " + home, e);
+        }
+    }
+
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("api-latency")) {
+            ApiLatencyBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Options options;
         try {
             options = parse(args);
@@ -132,6 +145,7 @@ public final class LifecycleBench {
                 options.portRange().toString(),
                 top.resolve("pgfleet-server.log"));
         server.awaitHealthy(client);
+        client.useKey(readAdminKey(home));
         Path binDir = bundledBinDir();
         System.err.println("bench: raw baseline uses " + binDir);
 
@@ -377,7 +391,7 @@ public final class LifecycleBench {
         }
     }
 
-    private static Path findLauncher() {
+    static Path findLauncher() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path candidate = dir.resolve("bin/pgfleet");
             if (Files.isExecutable(candidate)) {
@@ -389,7 +403,7 @@ public final class LifecycleBench {
     }
 
     /** Mode 0755: the instance OS user must pass through to its own directories below. */
-    private static Path createOpenDirectory(Path dir) {
+    static Path createOpenDirectory(Path dir) {
         try {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));

@@ -24,9 +24,15 @@ final class PgfleetClient {
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .build();
     private final String base;
+    private volatile String key;
 
     PgfleetClient(int port) {
         this.base = "http://127.0.0.1:" + port;
+    }
+
+    /** Calls from now on carry this API key (pgfleet writes the admin key to its home on first start). */
+    void useKey(String apiKey) {
+        this.key = apiKey;
     }
 
     record User(String username, String password, boolean dbOwner) {}
@@ -84,6 +90,18 @@ final class PgfleetClient {
                 .toList();
     }
 
+    /** Nanoseconds of one GET, which must answer {@code expected}. */
+    long timedGet(String path, int expected) {
+        long started = System.nanoTime();
+        HttpResponse<String> response = exchange("GET", path, null);
+        long elapsed = System.nanoTime() - started;
+        if (response.statusCode() != expected) {
+            throw new IllegalStateException("GET " + path + ": HTTP " + response.statusCode() + " (expected " + expected
+                    + "): " + response.body());
+        }
+        return elapsed;
+    }
+
     boolean exists(String id) {
         HttpResponse<String> response = exchange("GET", "/v1/databases/" + id, null);
         return response.statusCode() == 200;
@@ -125,6 +143,9 @@ final class PgfleetClient {
     private HttpResponse<String> exchange(String method, String path, String body) {
         HttpRequest.Builder request =
                 HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
         if (body == null) {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         } else {

@@ -57,6 +57,19 @@ public class JdbcApiKeyRepository {
                 .list();
     }
 
+    /** Tenant names change never (there is no rename), so they are remembered after the first read. */
+    public String tenantName(UUID tenantId) {
+        return tenantNames.computeIfAbsent(
+                tenantId,
+                id -> jdbc.sql("select name from tenants where id = ?")
+                        .param(id)
+                        .query(String.class)
+                        .single());
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<UUID, String> tenantNames =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     public boolean anyActiveAdmin() {
         return jdbc.sql("select count(*) from api_keys where role = 'admin' and revoked_at is null")
                         .query(Long.class)
