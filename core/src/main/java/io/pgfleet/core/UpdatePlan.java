@@ -120,7 +120,7 @@ public record UpdatePlan(
     }
 
     /** Whether the plan changes nothing a spec comparison can see (a reconcile still repairs drift). */
-    public boolean isEmpty() {
+    public boolean changesNothing() {
         return usersToCreate.isEmpty()
                 && usersToAlter.isEmpty()
                 && usersToDrop.isEmpty()

@@ -34,7 +34,7 @@ class UpdatePlanTest {
     @Test
     void theSameSpecPlansNothing() {
         UpdatePlan plan = UpdatePlan.between(base(), base(), PORTS, POSTMASTER);
-        assertThat(plan.isEmpty()).isTrue();
+        assertThat(plan.changesNothing()).isTrue();
         assertThat(plan.leavesPendingRestart()).isFalse();
     }
 
@@ -63,7 +63,7 @@ class UpdatePlanTest {
     @Test
     void explicitDefaultAttributesAreNoChange() {
         DatabaseSpec desired = base().withDatabaseUsers(List.of(user("admin", "LOGIN", "NOSUPERUSER"), user("app")));
-        assertThat(UpdatePlan.between(base(), desired, PORTS, POSTMASTER).isEmpty())
+        assertThat(UpdatePlan.between(base(), desired, PORTS, POSTMASTER).changesNothing())
                 .isTrue();
     }
 
