@@ -73,7 +73,9 @@ public final class PgBouncer {
                 + "listen_port = " + config.listenPort() + "\n"
                 // No Unix socket: its default directory is shared (/tmp) and clients use TCP.
                 + "unix_socket_dir =\n"
-                + "auth_type = scram-sha-256\n"
+                // scram-sha-256 for everyone; the console's cleartext login only for the auth_user on loopback.
+                + "auth_type = hba\n"
+                + "auth_hba_file = " + dir.resolve("pgbouncer_hba.conf") + "\n"
                 + "auth_file = " + dir.resolve("userlist.txt") + "\n"
                 + "auth_user = " + RoleReconciler.POOLER_ROLE + "\n"
                 + "auth_query = SELECT uname, phash FROM pgfleet.user_lookup($1)\n"
@@ -89,7 +91,12 @@ public final class PgBouncer {
                 + "pidfile = " + pidFile() + "\n";
         String users = "\"" + RoleReconciler.POOLER_ROLE + "\" \""
                 + config.authPassword().value().replace("\"", "\"\"") + "\"\n";
+        String hba = "host pgbouncer " + RoleReconciler.POOLER_ROLE + " 127.0.0.1/32 password\n"
+                + "host pgbouncer all 0.0.0.0/0 reject\n"
+                + "host all all 0.0.0.0/0 scram-sha-256\n"
+                + "host all all ::/0 scram-sha-256\n";
         boolean changed = writeIfDifferent(dir.resolve("userlist.txt"), users);
+        changed |= writeIfDifferent(dir.resolve("pgbouncer_hba.conf"), hba);
         changed |= writeIfDifferent(ini(), ini);
         return changed;
     }
