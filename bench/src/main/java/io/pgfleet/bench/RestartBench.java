@@ -43,6 +43,7 @@ public final class RestartBench {
                 "7200-7299",
                 dir.resolve("server.log"))) {
             base = "http://127.0.0.1:3298";
+            server.awaitHealthy(new PgfleetClient(3298));
             await(post("/v1/databases", """
                     {"id": "rb", "spec": {"database_name": "web", "nodes": [{"name": "n1"}],
                      "database_users": [{"username": "web", "password": "web-pw-1", "db_owner": true}],
@@ -80,6 +81,11 @@ public final class RestartBench {
                     updates, times.get(times.size() / 2), times.get(times.size() - 1));
             await(delete("/v1/databases/rb"), "rb");
             await(delete("/v1/databases/u3"), "u3");
+        } finally {
+            new ProcessBuilder("rm", "-rf", "--", dir.toString())
+                    .inheritIO()
+                    .start()
+                    .waitFor();
         }
     }
 
