@@ -20,7 +20,7 @@ import java.util.UUID;
  */
 public final class ApiLatencyBench {
     private static final int DATABASES = 1000;
-    private static final int API_PORT = 3298;
+    private static final int API_PORT = 3297;
 
     private ApiLatencyBench() {}
 
@@ -31,7 +31,7 @@ public final class ApiLatencyBench {
         Path home = LifecycleBench.createOpenDirectory(top.resolve("home"));
         PgfleetClient client = new PgfleetClient(API_PORT);
         try (PgfleetServerProcess server = PgfleetServerProcess.start(
-                LifecycleBench.findLauncher(), home, API_PORT, "7200-7209", top.resolve("server.log"))) {
+                LifecycleBench.findLauncher(), home, API_PORT, "7300-7309", top.resolve("server.log"))) {
             server.awaitHealthy(client);
             client.useKey(LifecycleBench.readAdminKey(home));
             insertDatabases(home, DATABASES);

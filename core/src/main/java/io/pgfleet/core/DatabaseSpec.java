@@ -15,7 +15,21 @@ public record DatabaseSpec(
         List<DatabaseUserSpec> databaseUsers,
         Map<String, String> postgresqlConf,
         PoolerSpec pooler,
-        String restartPolicy) {
+        String restartPolicy,
+        ResourcesSpec resources) {
+
+    /** A spec without {@code resources}. */
+    public DatabaseSpec(
+            String databaseName,
+            String postgresVersion,
+            Integer port,
+            List<NodeSpec> nodes,
+            List<DatabaseUserSpec> databaseUsers,
+            Map<String, String> postgresqlConf,
+            PoolerSpec pooler,
+            String restartPolicy) {
+        this(databaseName, postgresVersion, port, nodes, databaseUsers, postgresqlConf, pooler, restartPolicy, null);
+    }
 
     public DatabaseSpec {
         nodes = nodes == null ? List.of() : List.copyOf(nodes);
@@ -41,12 +55,47 @@ public record DatabaseSpec(
 
     public DatabaseSpec withDatabaseUsers(List<DatabaseUserSpec> users) {
         return new DatabaseSpec(
-                databaseName, postgresVersion, port, nodes, users, postgresqlConf, pooler, restartPolicy);
+                databaseName, postgresVersion, port, nodes, users, postgresqlConf, pooler, restartPolicy, resources);
     }
 
     public DatabaseSpec withPostgresVersion(String version) {
         return new DatabaseSpec(
-                databaseName, version, port, nodes, databaseUsers, postgresqlConf, pooler, restartPolicy);
+                databaseName, version, port, nodes, databaseUsers, postgresqlConf, pooler, restartPolicy, resources);
+    }
+
+    public DatabaseSpec withNodes(List<NodeSpec> newNodes) {
+        return new DatabaseSpec(
+                databaseName,
+                postgresVersion,
+                port,
+                newNodes,
+                databaseUsers,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                resources);
+    }
+
+    /** Whether PgBouncer runs in front of every instance. */
+    public boolean hasPooler() {
+        return pooler != null && pooler.isEnabled();
+    }
+
+    public java.util.Optional<NodeSpec> node(String name) {
+        return nodes.stream().filter(n -> n.name().equals(name)).findFirst();
+    }
+
+    /**
+     * The parameters every instance runs with: those derived from {@code resources.memory_mb}, then the
+     * spec's {@code postgresql_conf}, which wins where both set one.
+     */
+    public Map<String, String> effectiveConf() {
+        Map<String, String> conf = new java.util.TreeMap<>();
+        if (resources != null) {
+            conf.putAll(resources.derivedParameters());
+        }
+        conf.putAll(postgresqlConf);
+        return conf;
     }
 
     /** The same spec with every password replaced by {@code null}: what is stored and shown. */

@@ -147,6 +147,14 @@ public final class SpecValidator {
         if (spec.pooler() != null) {
             validatePooler(spec.pooler(), errors);
         }
+        if (spec.resources() != null && spec.resources().memoryMb() != null) {
+            int mb = spec.resources().memoryMb();
+            if (mb < ResourcesSpec.MIN_MEMORY_MB || mb > ResourcesSpec.MAX_MEMORY_MB) {
+                errors.add(new FieldError(
+                        "spec.resources.memory_mb",
+                        mb + " is outside " + ResourcesSpec.MIN_MEMORY_MB + "-" + ResourcesSpec.MAX_MEMORY_MB));
+            }
+        }
         if (spec.restartPolicy() != null && !RESTART_POLICIES.contains(spec.restartPolicy())) {
             errors.add(new FieldError(
                     "spec.restart_policy",
@@ -238,6 +246,11 @@ public final class SpecValidator {
                 errors.add(new FieldError(
                         field + ".password", "must be 1-1024 characters without NUL, or absent to generate one"));
             }
+            if (user.connectionLimit() != null && user.connectionLimit() < -1) {
+                errors.add(new FieldError(
+                        field + ".connection_limit",
+                        user.connectionLimit() + " is invalid; use -1 (no limit) or more"));
+            }
             if (user.ownsDatabase()) {
                 owners++;
             }
@@ -289,11 +302,64 @@ public final class SpecValidator {
         if (pooler.maxClientConn() != null && (pooler.maxClientConn() < 1 || pooler.maxClientConn() > 100000)) {
             errors.add(new FieldError("spec.pooler.max_client_conn", "must be 1-100000"));
         }
-        if (pooler.isEnabled()) {
+    }
+
+    /**
+     * Checks an update: the same rules as a create, and what cannot change once the database exists
+     * (its name, its PostgreSQL major).
+     */
+    public void validateUpdate(String databaseId, DatabaseSpec current, UpdateDatabaseRequest request) {
+        List<FieldError> errors = new ArrayList<>();
+        if (request.id() != null && !request.id().equals(databaseId)) {
             errors.add(new FieldError(
-                    "spec.pooler.enabled",
-                    "PgBouncer pooling is not available in this version yet; omit it or set false"));
+                    "id", "'" + abbreviate(request.id()) + "' differs from the path's " + databaseId + "; omit it"));
         }
+        if (request.spec() == null) {
+            errors.add(new FieldError("spec", "is required: the whole desired spec"));
+        } else {
+            validateSpec(request.spec(), errors);
+            DatabaseSpec desired = request.spec();
+            if (desired.databaseName() != null && !desired.databaseName().equals(current.databaseName())) {
+                errors.add(new FieldError(
+                        "spec.database_name",
+                        "cannot change from " + current.databaseName() + "; create another database instead"));
+            }
+            if (desired.postgresVersion() != null && !desired.postgresVersion().equals(current.postgresVersion())) {
+                errors.add(new FieldError(
+                        "spec.postgres_version",
+                        "cannot change from " + current.postgresVersion() + " (major upgrades are not supported)"));
+            }
+        }
+        if (request.labels() != null) {
+            request.labels().forEach((key, value) -> {
+                if (!LABEL_KEY.matcher(key).matches() || value == null || value.length() > 255) {
+                    errors.add(new FieldError("labels." + abbreviate(key), "keys are 1-63 characters, values 0-255"));
+                }
+            });
+        }
+        if (!errors.isEmpty()) {
+            throw PgfleetException.invalidSpec(errors);
+        }
+    }
+
+    /**
+     * Checks {@code conf} against a server's own pg_settings: the name must exist there (or be an
+     * extension's {@code prefix.name}), the value must parse and lie within bounds.
+     */
+    public static List<FieldError> checkParameters(Map<String, String> conf, Map<String, ServerParameter> settings) {
+        List<FieldError> errors = new ArrayList<>();
+        new java.util.TreeMap<>(conf).forEach((name, value) -> {
+            String field = "spec.postgresql_conf." + abbreviate(name);
+            ServerParameter parameter = settings.get(name);
+            if (parameter == null) {
+                if (!name.contains(".")) {
+                    errors.add(new FieldError(field, "is not a parameter of this PostgreSQL server"));
+                }
+                return;
+            }
+            parameter.check(value).ifPresent(problem -> errors.add(new FieldError(field, problem)));
+        });
+        return errors;
     }
 
     static void checkPort(String field, Integer port, List<FieldError> errors) {

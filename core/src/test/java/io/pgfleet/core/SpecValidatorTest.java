@@ -361,9 +361,9 @@ class SpecValidatorTest {
     // ---- pooler ----
 
     @Test
-    void enabledPoolerIsRefusedUntilPoolingShips() {
+    void enabledPoolerIsAccepted() {
         DatabaseSpec spec = withPooler(new PoolerSpec(true, "transaction", 20, 500));
-        assertSingleError(request("example", spec), "spec.pooler.enabled", "not available in this version yet");
+        assertThatCode(() -> validator.validateCreate(request("example", spec))).doesNotThrowAnyException();
     }
 
     @Test

@@ -63,7 +63,7 @@ class InstallationIT {
         Path home = ServerUnderTest.newHome("dist");
         try {
             PgfleetProperties properties = new PgfleetProperties(
-                    home, null, null, null, null, null, null, null, null, null, null, null, 0, false);
+                    home, null, null, null, null, null, null, null, null, null, null, null, 0, false, null, null);
             HostLayout layout = new HostLayout(properties);
             PostgresDistribution distribution = new PostgresDistribution(layout, properties);
             CyclicBarrier barrier = new CyclicBarrier(2);

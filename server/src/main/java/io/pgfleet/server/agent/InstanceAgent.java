@@ -1,22 +1,28 @@
 package io.pgfleet.server.agent;
 
 import io.pgfleet.core.DatabaseSpec;
-import io.pgfleet.core.DatabaseUserSpec;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.ServerParameter;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.security.Secret;
 import io.pgfleet.server.security.SecretBox;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 /** The host-side steps of an instance's workflows: provision, start, stop, connect, remove. */
@@ -44,18 +50,6 @@ public class InstanceAgent {
                 "instance " + instance.nodeName() + " of " + databaseId);
     }
 
-    /**
-     * The same server without looking up its binaries: enough to read its pid file. An instance whose
-     * PostgreSQL version is gone from this host can still be observed and deleted.
-     */
-    private PostgresServer observed(InstanceRow instance, String databaseId) {
-        return new PostgresServer(
-                layout,
-                null,
-                new InstancePaths(layout.instanceDir(instance.id())),
-                "instance " + instance.nodeName() + " of " + databaseId);
-    }
-
     public Secret superuserPassword(InstanceRow instance) {
         return secrets.open(instance.superuserPasswordEnc());
     }
@@ -64,7 +58,7 @@ public class InstanceAgent {
     public void prepare(InstanceRow instance, String databaseId, DatabaseSpec spec) {
         PostgresServer server = server(instance, databaseId);
         server.initDataDirectory(superuserPassword(instance));
-        server.writeConfiguration(instance.port(), properties.listenAddresses(), spec.postgresqlConf());
+        server.writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
     }
 
     /**
@@ -113,36 +107,36 @@ public class InstanceAgent {
         }
     }
 
+    /**
+     * The same server without looking up its binaries: enough to read its pid file. An instance whose
+     * PostgreSQL version is gone from this host can still be observed and deleted.
+     */
+    private PostgresServer observed(InstanceRow instance, String databaseId) {
+        return new PostgresServer(
+                layout,
+                null,
+                new InstancePaths(layout.instanceDir(instance.id())),
+                "instance " + instance.nodeName() + " of " + databaseId);
+    }
+
     public boolean isRunning(InstanceRow instance, String databaseId) {
         return observed(instance, databaseId).runningPid().isPresent();
     }
 
-    /** Creates (or brings up to date) the spec's roles and the database owned by the db_owner user. */
-    public void createRolesAndDatabase(
-            InstanceRow instance, String databaseId, DatabaseSpec spec, Map<String, Secret> passwords) {
-        try (Connection c = connect(instance, "postgres");
-                Statement st = c.createStatement()) {
-            // Keep passwords out of the server log, even when a statement fails.
-            st.execute("SET log_statement = 'none'");
-            // RoleStatements quotes literals for standard strings; never let a setting change that.
-            st.execute("SET standard_conforming_strings = on");
-            st.execute("SET log_min_error_statement = 'panic'");
-            st.execute("SET log_min_duration_statement = -1");
-            for (DatabaseUserSpec user : spec.databaseUsers()) {
-                Secret password = passwords.get(user.username());
-                st.execute(
-                        roleExists(c, user.username())
-                                ? RoleStatements.alter(user, password)
-                                : RoleStatements.create(user, password));
-                for (String role : user.roles()) {
-                    st.execute("GRANT " + RoleStatements.ident(role) + " TO " + RoleStatements.ident(user.username()));
-                }
-            }
-            if (!databaseExists(c, spec.databaseName())) {
-                String owner = spec.owner().map(DatabaseUserSpec::username).orElse(PostgresServer.SUPERUSER);
-                st.execute("CREATE DATABASE " + RoleStatements.ident(spec.databaseName()) + " OWNER "
-                        + RoleStatements.ident(owner));
-            }
+    /**
+     * ReconcileRoles: the spec's users, the database and its owner, the users to drop (after
+     * reassigning what they own), and the pooler's auth_user when the spec enables the pooler.
+     */
+    public void reconcileRoles(
+            InstanceRow instance,
+            String databaseId,
+            DatabaseSpec spec,
+            Map<String, Secret> passwords,
+            List<String> drop) {
+        Secret poolerPassword = spec.hasPooler() ? poolerPassword(instance) : null;
+        try (Connection c = connect(instance, "postgres")) {
+            RoleReconciler.reconcile(
+                    c, () -> connect(instance, spec.databaseName()), spec, passwords, drop, poolerPassword);
         } catch (SQLException e) {
             // The message goes to the task log and events: a password echoed by the server must not.
             String message = String.valueOf(e.getMessage());
@@ -154,8 +148,218 @@ public class InstanceAgent {
             }
             throw new PgfleetException(
                     ErrorCode.INTERNAL,
-                    "instance " + instance.nodeName() + " of " + databaseId + ": creating users and database failed: "
-                            + message);
+                    "instance " + instance.nodeName() + " of " + databaseId + ": reconciling users failed: " + message);
+        }
+    }
+
+    /** VerifyRoles: what differs from the spec on this instance (drift), one message per finding. */
+    public List<String> verifyRoles(
+            InstanceRow instance, String databaseId, DatabaseSpec spec, Map<String, Secret> passwords) {
+        try (Connection c = connect(instance, "postgres")) {
+            return RoleReconciler.verify(c, spec, passwords);
+        } catch (SQLException e) {
+            throw new PgfleetException(
+                    ErrorCode.INTERNAL,
+                    "instance " + instance.nodeName() + " of " + databaseId + ": verifying users failed: "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** The server's own pg_settings: what a {@code postgresql_conf} change is checked against. */
+    public Map<String, ServerParameter> serverParameters(InstanceRow instance, String databaseId) {
+        Map<String, ServerParameter> result = new HashMap<>();
+        try (Connection c = connect(instance, "postgres");
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(
+                        "SELECT name, context, vartype, unit, min_val, max_val, enumvals FROM pg_settings")) {
+            while (rs.next()) {
+                java.sql.Array enumvals = rs.getArray("enumvals");
+                result.put(
+                        rs.getString("name"),
+                        new ServerParameter(
+                                rs.getString("name"),
+                                rs.getString("context"),
+                                rs.getString("vartype"),
+                                rs.getString("unit"),
+                                rs.getString("min_val"),
+                                rs.getString("max_val"),
+                                enumvals == null ? List.of() : List.of((String[]) enumvals.getArray())));
+            }
+            return result;
+        } catch (SQLException e) {
+            throw new PgfleetException(
+                    ErrorCode.INVALID_STATE,
+                    "instance " + instance.nodeName() + " of " + databaseId + ": cannot read pg_settings: "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /**
+     * Reloads the configuration already written and waits until new sessions see it: the reloadable
+     * parameters at their new values, the postmaster ones marked pending_restart. Returns whether any
+     * setting now waits for a restart, as pg_settings reports it.
+     */
+    public boolean reload(
+            InstanceRow instance,
+            String databaseId,
+            DatabaseSpec spec,
+            List<String> reloadable,
+            List<String> needRestart) {
+        String subject = "instance " + instance.nodeName() + " of " + databaseId;
+        Map<String, String> conf = spec.effectiveConf();
+        try (Connection c = connect(instance, "postgres");
+                Statement st = c.createStatement()) {
+            st.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new PgfleetException(ErrorCode.INTERNAL, subject + ": reload failed: " + e.getMessage(), e);
+        }
+        // pg_reload_conf() only signals the postmaster; new sessions see the change a moment later.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            Map<String, ServerParameter> settings = serverParameters(instance, databaseId);
+            try (Connection c = connect(instance, "postgres");
+                    PreparedStatement ps = c.prepareStatement(
+                            "SELECT name, setting, pending_restart FROM pg_settings WHERE name = ANY(?)")) {
+                List<String> names = new ArrayList<>(reloadable);
+                names.addAll(needRestart);
+                ps.setArray(1, c.createArrayOf("text", names.toArray()));
+                boolean applied = true;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String name = rs.getString(1);
+                        if (needRestart.contains(name)) {
+                            ServerParameter p = settings.get(name);
+                            boolean unchanged = conf.containsKey(name)
+                                    && p != null
+                                    && p.canonical(conf.get(name)).equals(rs.getString(2));
+                            applied &= rs.getBoolean(3) || unchanged;
+                        } else if (conf.containsKey(name) && settings.containsKey(name)) {
+                            applied &=
+                                    settings.get(name).canonical(conf.get(name)).equals(rs.getString(2));
+                        }
+                    }
+                }
+                if (applied || System.nanoTime() > deadline) {
+                    return hasPendingRestart(instance, databaseId);
+                }
+            } catch (SQLException e) {
+                throw new PgfleetException(
+                        ErrorCode.INTERNAL, subject + ": reading pg_settings failed: " + e.getMessage(), e);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgfleetException(ErrorCode.INTERNAL, subject + ": waiting for the reload was canceled", e);
+            }
+        }
+    }
+
+    // ---- PgBouncer ----
+
+    /** The pgbouncer executable: --pgbouncer-bin, else pgbouncer on PATH, else Debian's /usr/sbin. */
+    public Optional<Path> pgbouncerExecutable() {
+        if (properties.pgbouncerBin() != null) {
+            return Optional.of(properties.pgbouncerBin()).filter(Files::isExecutable);
+        }
+        List<Path> candidates = new ArrayList<>();
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty()) {
+                candidates.add(Path.of(dir, "pgbouncer"));
+            }
+        }
+        candidates.add(Path.of("/usr/sbin/pgbouncer"));
+        return candidates.stream().filter(Files::isExecutable).findFirst();
+    }
+
+    public PgBouncer pooler(InstanceRow instance, String databaseId) {
+        Path executable = pgbouncerExecutable()
+                .orElseThrow(() -> new PgfleetException(
+                        ErrorCode.INVALID_SPEC,
+                        "pgbouncer is not installed: install it (apt-get install pgbouncer) or pass --pgbouncer-bin"));
+        return new PgBouncer(
+                layout,
+                executable,
+                new InstancePaths(layout.instanceDir(instance.id())).pgbouncerDir(),
+                "pooler of instance " + instance.nodeName() + " of " + databaseId);
+    }
+
+    private Secret poolerPassword(InstanceRow instance) {
+        if (instance.poolerPasswordEnc() == null) {
+            throw new PgfleetException(
+                    ErrorCode.INTERNAL, "instance " + instance.nodeName() + " has no pooler password yet");
+        }
+        return secrets.open(instance.poolerPasswordEnc());
+    }
+
+    private PgBouncer.Config poolerConfig(InstanceRow instance, DatabaseSpec spec) {
+        return new PgBouncer.Config(
+                instance.poolerPort(),
+                properties.listenAddresses(),
+                instance.port(),
+                spec.databaseName(),
+                spec.pooler(),
+                poolerPassword(instance));
+    }
+
+    /** WritePoolerConf, StartPooler, AwaitPoolerReady (a query through it); each a no-op when done. */
+    public void startPooler(InstanceRow instance, String databaseId, DatabaseSpec spec) {
+        PgBouncer pooler = pooler(instance, databaseId);
+        PgBouncer.Config config = poolerConfig(instance, spec);
+        boolean changed = pooler.writeConfiguration(config);
+        if (changed && pooler.runningPid().isPresent()) {
+            try (PgBouncerConsole console = new PgBouncerConsole(
+                    instance.poolerPort(), config.authPassword(), "pooler of " + instance.nodeName())) {
+                console.reload();
+            }
+        }
+        pooler.start(instance.poolerPort());
+        pooler.awaitReady(config, properties.readyTimeout());
+    }
+
+    public void stopPooler(InstanceRow instance, String databaseId) {
+        if (pgbouncerExecutable().isEmpty()) {
+            return; // never installed, so never started
+        }
+        pooler(instance, databaseId).stop();
+    }
+
+    public boolean isPoolerRunning(InstanceRow instance, String databaseId) {
+        return pgbouncerExecutable().isPresent()
+                && pooler(instance, databaseId).runningPid().isPresent();
+    }
+
+    /**
+     * Restarts Postgres (on {@code target}'s port, which may be new). With a pooler running in front,
+     * clients see a pause, not an error: PAUSE waits for their transactions, Postgres restarts, the
+     * pooler is pointed at the new postmaster (RELOAD, RECONNECT), and RESUME lets the held queries on.
+     */
+    public void restart(InstanceRow current, InstanceRow target, String databaseId, DatabaseSpec spec) {
+        if (current.poolerPort() == null || !spec.hasPooler() || !isPoolerRunning(current, databaseId)) {
+            stop(current, databaseId);
+            prepare(target, databaseId, spec);
+            start(target, databaseId);
+            return;
+        }
+        PgBouncer.Config config = poolerConfig(target, spec);
+        String db = spec.databaseName();
+        try (PgBouncerConsole console =
+                new PgBouncerConsole(current.poolerPort(), config.authPassword(), "pooler of " + current.nodeName())) {
+            console.pause(db);
+            try {
+                stop(current, databaseId);
+                prepare(target, databaseId, spec);
+                start(target, databaseId);
+                if (pooler(target, databaseId).writeConfiguration(config)) {
+                    console.reload();
+                }
+                console.reconnect(db);
+            } finally {
+                // Even when the restart failed: held clients get an answer instead of waiting forever.
+                console.resume(db);
+            }
         }
     }
 
@@ -200,23 +404,5 @@ public class InstanceAgent {
 
     public Connection connect(InstanceRow instance, String database) throws SQLException {
         return PostgresServer.connect(instance.port(), database, superuserPassword(instance), Duration.ofSeconds(5));
-    }
-
-    private static boolean roleExists(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
-
-    private static boolean databaseExists(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
     }
 }

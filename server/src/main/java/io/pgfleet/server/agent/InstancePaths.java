@@ -2,7 +2,7 @@ package io.pgfleet.server.agent;
 
 import java.nio.file.Path;
 
-/** Where one instance's files live: {@code instances/<id>/{data,log,run}}. */
+/** Where one instance's files live: {@code instances/<id>/{data,log,run,pgbouncer}}. */
 public record InstancePaths(Path dir) {
     public Path data() {
         return dir.resolve("data");
@@ -32,6 +32,11 @@ public record InstancePaths(Path dir) {
     }
 
     private static final int MAX_SOCKET_PATH_BYTES = 107;
+
+    /** PgBouncer's directory: its configuration, auth file, log and PID file. */
+    public Path pgbouncerDir() {
+        return dir.resolve("pgbouncer");
+    }
 
     public Path pidFile() {
         return data().resolve("postmaster.pid");

@@ -4,7 +4,7 @@ import io.pgfleet.core.DatabaseUserSpec;
 import io.pgfleet.server.security.Secret;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 
 /** SQL text for roles, with identifiers and literals quoted so quotes, spaces and unicode work. */
 public final class RoleStatements {
@@ -19,15 +19,16 @@ public final class RoleStatements {
         return "'" + value.replace("'", "''") + "'";
     }
 
-    /** The attribute clause: LOGIN unless the spec says NOLOGIN, then the spec's attributes. */
+    /**
+     * Every attribute pgfleet manages, each spelled out (SUPERUSER or NOSUPERUSER …), and the connection
+     * limit, so one ALTER ROLE both sets what the spec asks and undoes what was changed by hand.
+     */
     static String attributes(DatabaseUserSpec user) {
         List<String> attrs = new ArrayList<>();
-        List<String> upper =
-                user.attributes().stream().map(a -> a.toUpperCase(Locale.ROOT)).toList();
-        if (!upper.contains("NOLOGIN") && !upper.contains("LOGIN")) {
-            attrs.add("LOGIN");
+        for (Map.Entry<String, Boolean> a : user.desiredAttributes().entrySet()) {
+            attrs.add((a.getValue() ? "" : "NO") + a.getKey());
         }
-        attrs.addAll(upper);
+        attrs.add("CONNECTION LIMIT " + user.effectiveConnectionLimit());
         return String.join(" ", attrs);
     }
 

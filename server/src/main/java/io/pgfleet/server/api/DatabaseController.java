@@ -4,6 +4,7 @@ import io.pgfleet.core.CreateDatabaseRequest;
 import io.pgfleet.core.DatabaseState;
 import io.pgfleet.core.DatabaseUserSpec;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.UpdateDatabaseRequest;
 import io.pgfleet.server.agent.HostLayout;
 import io.pgfleet.server.agent.InstancePaths;
 import io.pgfleet.server.agent.ServerLog;
@@ -16,6 +17,7 @@ import io.pgfleet.server.api.Views.RestartRequest;
 import io.pgfleet.server.api.Views.ServerLogView;
 import io.pgfleet.server.api.Views.TaskEnvelope;
 import io.pgfleet.server.api.Views.TaskView;
+import io.pgfleet.server.api.Views.UpdateEnvelope;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
@@ -118,6 +120,17 @@ public class DatabaseController {
     public DatabaseView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
         DatabaseRow db = find(caller, databaseId);
         return DatabaseView.of(db, instances.byDatabase(db.uuid()));
+    }
+
+    /** A spec update: the whole desired spec; 202 with the task and the plan it applies. */
+    @PostMapping("/{databaseId}")
+    @ResponseStatus(HttpStatus.ACCEPTED)
+    public UpdateEnvelope update(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+            @PathVariable String databaseId,
+            @RequestBody UpdateDatabaseRequest request) {
+        DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, request);
+        return new UpdateEnvelope(TaskView.of(updated.task()), updated.plan());
     }
 
     @DeleteMapping("/{databaseId}")

@@ -24,6 +24,7 @@ public final class Views {
             String state,
             boolean pendingRestart,
             String error,
+            List<String> drift,
             Instant createdAt,
             Instant updatedAt) {
         static InstanceView of(InstanceRow row) {
@@ -37,6 +38,7 @@ public final class Views {
                     row.state().label(),
                     row.pendingRestart(),
                     row.error(),
+                    row.drift(),
                     row.createdAt(),
                     row.updatedAt());
         }
@@ -94,6 +96,9 @@ public final class Views {
     }
 
     public record TaskEnvelope(TaskView task) {}
+
+    /** An accepted spec update: its task and the plan the task applies. */
+    public record UpdateEnvelope(TaskView task, io.pgfleet.core.UpdatePlan plan) {}
 
     public record CreatedEnvelope(DatabaseView database, TaskView task) {}
 

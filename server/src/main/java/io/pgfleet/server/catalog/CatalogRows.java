@@ -35,7 +35,32 @@ public final class CatalogRows {
             String error,
             byte[] superuserPasswordEnc,
             Instant createdAt,
-            Instant updatedAt) {}
+            Instant updatedAt,
+            java.util.List<String> drift,
+            byte[] poolerPasswordEnc) {
+        public InstanceRow {
+            drift = drift == null ? java.util.List.of() : java.util.List.copyOf(drift);
+        }
+
+        public InstanceRow withPort(int newPort) {
+            return new InstanceRow(
+                    id,
+                    databaseUuid,
+                    nodeName,
+                    hostId,
+                    postgresVersion,
+                    newPort,
+                    poolerPort,
+                    state,
+                    pendingRestart,
+                    error,
+                    superuserPasswordEnc,
+                    createdAt,
+                    updatedAt,
+                    drift,
+                    poolerPasswordEnc);
+        }
+    }
 
     public record TaskRow(
             UUID taskId,

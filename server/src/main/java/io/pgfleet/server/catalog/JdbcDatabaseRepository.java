@@ -142,6 +142,19 @@ public class JdbcDatabaseRepository {
         jdbc.sql("delete from databases where uuid = ?").param(uuid).update();
     }
 
+    /** Stores the desired spec (redacted) and labels of an update. */
+    public void update(UUID uuid, DatabaseSpec spec, Map<String, String> labels) {
+        jdbc.sql("update databases set spec = ?::jsonb, labels = ?::jsonb, updated_at = now() where uuid = ?")
+                .params(json.write(spec.redacted()), json.write(labels), uuid)
+                .update();
+    }
+
+    public void deleteUserPassword(UUID databaseUuid, String username) {
+        jdbc.sql("delete from database_users where database_uuid = ? and username = ?")
+                .params(databaseUuid, username)
+                .update();
+    }
+
     public void saveUserPassword(UUID databaseUuid, String username, byte[] encrypted) {
         jdbc.sql("""
                 insert into database_users (database_uuid, username, password_enc) values (?, ?, ?)

@@ -15,16 +15,18 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class JdbcInstanceRepository {
     private final JdbcClient jdbc;
+    private final Json json;
 
-    public JdbcInstanceRepository(JdbcClient jdbc) {
+    public JdbcInstanceRepository(JdbcClient jdbc, Json json) {
         this.jdbc = jdbc;
+        this.json = json;
     }
 
     public void insert(InstanceRow row) {
         jdbc.sql("""
                 insert into instances (id, database_uuid, node_name, host_id, postgres_version, port, pooler_port,
-                                       state, superuser_password_enc)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                                       state, superuser_password_enc, pooler_password_enc)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
                 .params(
                         row.id(),
                         row.databaseUuid(),
@@ -34,14 +36,15 @@ public class JdbcInstanceRepository {
                         row.port(),
                         row.poolerPort(),
                         row.state().label(),
-                        row.superuserPasswordEnc())
+                        row.superuserPasswordEnc(),
+                        row.poolerPasswordEnc())
                 .update();
     }
 
     public List<InstanceRow> byDatabase(UUID databaseUuid) {
         return jdbc.sql("select * from instances where database_uuid = ? order by node_name")
                 .param(databaseUuid)
-                .query(JdbcInstanceRepository::map)
+                .query(this::map)
                 .list();
     }
 
@@ -51,21 +54,21 @@ public class JdbcInstanceRepository {
         }
         return jdbc.sql("select * from instances where database_uuid = any(?) order by node_name")
                 .param(uuids.toArray(UUID[]::new))
-                .query(JdbcInstanceRepository::map)
+                .query(this::map)
                 .list();
     }
 
     public List<InstanceRow> byHost(String hostId) {
         return jdbc.sql("select * from instances where host_id = ? order by id")
                 .param(hostId)
-                .query(JdbcInstanceRepository::map)
+                .query(this::map)
                 .list();
     }
 
     public Optional<InstanceRow> find(String id) {
         return jdbc.sql("select * from instances where id = ?")
                 .param(id)
-                .query(JdbcInstanceRepository::map)
+                .query(this::map)
                 .optional();
     }
 
@@ -83,11 +86,39 @@ public class JdbcInstanceRepository {
                 .update();
     }
 
+    /** The instance now listens on {@code port} (after the restart that moved it). */
+    public void setPort(String id, int port) {
+        jdbc.sql("update instances set port = ?, updated_at = now() where id = ?")
+                .params(port, id)
+                .update();
+    }
+
+    public void setPoolerPort(String id, Integer port) {
+        jdbc.sql("update instances set pooler_port = ?, updated_at = now() where id = ?")
+                .params(port, id)
+                .update();
+    }
+
+    public void setPoolerPassword(String id, byte[] encrypted) {
+        jdbc.sql("update instances set pooler_password_enc = ? where id = ?")
+                .params(encrypted, id)
+                .update();
+    }
+
+    /** Records what the last role verification found; returns whether that differs from before. */
+    public boolean setDrift(String id, List<String> drift) {
+        return jdbc.sql(
+                                "update instances set drift = ?::jsonb, drift_checked_at = now() where id = ? and drift <> ?::jsonb")
+                        .params(json.write(drift), id, json.write(drift))
+                        .update()
+                == 1;
+    }
+
     public void delete(String id) {
         jdbc.sql("delete from instances where id = ?").param(id).update();
     }
 
-    static InstanceRow map(ResultSet rs, int rowNum) throws SQLException {
+    InstanceRow map(ResultSet rs, int rowNum) throws SQLException {
         return new InstanceRow(
                 rs.getString("id"),
                 rs.getObject("database_uuid", UUID.class),
@@ -101,6 +132,8 @@ public class JdbcInstanceRepository {
                 rs.getString("error"),
                 rs.getBytes("superuser_password_enc"),
                 JdbcDatabaseRepository.instant(rs.getTimestamp("created_at")),
-                JdbcDatabaseRepository.instant(rs.getTimestamp("updated_at")));
+                JdbcDatabaseRepository.instant(rs.getTimestamp("updated_at")),
+                json.readStringList(rs.getString("drift")),
+                rs.getBytes("pooler_password_enc"));
     }
 }

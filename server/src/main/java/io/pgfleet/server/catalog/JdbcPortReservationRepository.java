@@ -48,6 +48,13 @@ public class JdbcPortReservationRepository {
                 == 1;
     }
 
+    /** Frees one port an instance held (after a port change, or when its pooler is switched off). */
+    public void release(String hostId, int port, String instanceId) {
+        jdbc.sql("delete from port_reservations where host_id = ? and port = ? and instance_id = ?")
+                .params(hostId, port, instanceId)
+                .update();
+    }
+
     /** Serializes port choices on one host (two creates must not pick the same free port). */
     public void lockHost(String hostId) {
         jdbc.sql("select host_id from hosts where host_id = ? for update")

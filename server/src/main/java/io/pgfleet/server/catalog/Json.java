@@ -10,6 +10,7 @@ import tools.jackson.databind.json.JsonMapper;
 public class Json {
     private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
     private static final TypeReference<Map<String, String>> STRINGS = new TypeReference<>() {};
+    private static final TypeReference<java.util.List<String>> STRING_LIST = new TypeReference<>() {};
     private final JsonMapper mapper;
 
     public Json(JsonMapper mapper) {
@@ -26,6 +27,19 @@ public class Json {
 
     public Map<String, Object> readObject(String json) {
         return json == null ? Map.of() : mapper.readValue(json, OBJECT);
+    }
+
+    public java.util.List<String> readStringList(String json) {
+        return json == null ? java.util.List.of() : mapper.readValue(json, STRING_LIST);
+    }
+
+    /** Converts a value to another shape through its JSON form (e.g. a task's request map to a record). */
+    public <T> T convert(Object value, Class<T> type) {
+        return mapper.convertValue(value, type);
+    }
+
+    public Map<String, Object> toMap(Object value) {
+        return mapper.convertValue(value, OBJECT);
     }
 
     public Map<String, String> readStrings(String json) {

@@ -9,6 +9,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * @param home home directory; null means the default of DESIGN.md §5
  * @param readyTimeout how long a starting Postgres may take to answer {@code SELECT 1}
+ * @param pgbouncerBin the pgbouncer executable; null means {@code pgbouncer} on PATH, then /usr/sbin
+ * @param driftCheckInterval how often the roles of available instances are verified against the spec
  */
 @ConfigurationProperties("pgfleet")
 public record PgfleetProperties(
@@ -25,7 +27,9 @@ public record PgfleetProperties(
         Duration readyTimeout,
         Duration stopTimeout,
         int workers,
-        boolean migrateOnly) {
+        boolean migrateOnly,
+        Path pgbouncerBin,
+        Duration driftCheckInterval) {
 
     public PgfleetProperties {
         hostId = hostId == null || hostId.isBlank() ? "host-1" : hostId;
@@ -36,5 +40,6 @@ public record PgfleetProperties(
         readyTimeout = readyTimeout == null ? Duration.ofSeconds(60) : readyTimeout;
         stopTimeout = stopTimeout == null ? Duration.ofSeconds(60) : stopTimeout;
         workers = workers <= 0 ? 8 : workers;
+        driftCheckInterval = driftCheckInterval == null ? Duration.ofSeconds(30) : driftCheckInterval;
     }
 }

@@ -58,6 +58,11 @@ public class ServerOptions implements Callable<Integer> {
     @Option(names = "--advertise-host", description = "Host name put in connection URLs (default localhost).")
     String advertiseHost;
 
+    @Option(
+            names = "--pgbouncer-bin",
+            description = "The pgbouncer executable (default: pgbouncer on PATH, then /usr/sbin/pgbouncer).")
+    Path pgbouncerBin;
+
     @Option(names = "--migrate-only", description = "Run the catalog migrations and exit.")
     boolean migrateOnly;
 
@@ -75,6 +80,7 @@ public class ServerOptions implements Callable<Integer> {
         add(properties, "pgfleet.run-as", runAs);
         add(properties, "pgfleet.port-range", portRange);
         add(properties, "pgfleet.advertise-host", advertiseHost);
+        add(properties, "pgfleet.pgbouncer-bin", pgbouncerBin);
         try {
             SpringApplication app = new SpringApplication(PgfleetServer.class);
             if (migrateOnly) {

@@ -9,9 +9,12 @@ import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.NodeSpec;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.core.PortRange;
+import io.pgfleet.core.ServerParameter;
 import io.pgfleet.core.SpecValidator;
 import io.pgfleet.core.TaskStatus;
 import io.pgfleet.core.TaskType;
+import io.pgfleet.core.UpdateDatabaseRequest;
+import io.pgfleet.core.UpdatePlan;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.agent.PortProbe;
 import io.pgfleet.server.agent.PostgresDistribution;
@@ -23,6 +26,7 @@ import io.pgfleet.server.catalog.JdbcHostRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.catalog.JdbcPortReservationRepository;
 import io.pgfleet.server.catalog.JdbcTaskRepository;
+import io.pgfleet.server.catalog.Json;
 import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.events.JdbcEventRepository;
 import io.pgfleet.server.security.Secret;
@@ -30,9 +34,11 @@ import io.pgfleet.server.security.SecretBox;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -48,6 +54,9 @@ public class DatabaseOperations {
     /** What {@code POST /v1/databases} returns. */
     public record Created(DatabaseRow database, TaskRow task) {}
 
+    /** What {@code POST /v1/databases/{id}} returns: the task and the plan it applies. */
+    public record Updated(TaskRow task, UpdatePlan plan) {}
+
     private final JdbcDatabaseRepository databases;
     private final JdbcInstanceRepository instances;
     private final JdbcPortReservationRepository ports;
@@ -61,6 +70,7 @@ public class DatabaseOperations {
     private final TaskRunner runner;
     private final PgfleetProperties properties;
     private final PortRange portRange;
+    private final Json json;
 
     public DatabaseOperations(
             JdbcDatabaseRepository databases,
@@ -74,7 +84,9 @@ public class DatabaseOperations {
             SecretBox secrets,
             TransactionTemplate tx,
             TaskRunner runner,
-            PgfleetProperties properties) {
+            PgfleetProperties properties,
+            Json json) {
+        this.json = json;
         this.databases = databases;
         this.instances = instances;
         this.ports = ports;
@@ -93,6 +105,7 @@ public class DatabaseOperations {
 
     public Created create(String tenant, CreateDatabaseRequest request) {
         new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids())).validateCreate(request);
+        refuseWithoutPgBouncer(request.spec());
         DatabaseSpec spec = complete(request.spec());
         Created created = tx.execute(status -> {
             if (databases.exists(tenant, request.id())) {
@@ -118,8 +131,13 @@ public class DatabaseOperations {
             // Nodes that name a port reserve first, so an auto-assigned node cannot take a port another node asked for.
             List<NodeSpec> ordered = new ArrayList<>(spec.nodes());
             ordered.sort(Comparator.comparing(n -> spec.requestedPort(n) == null));
+            List<InstanceRow> reserved = new ArrayList<>();
             for (NodeSpec node : ordered) {
-                reserveInstance(row, spec, node);
+                reserved.add(reserveInstance(row, spec, node));
+            }
+            if (spec.hasPooler()) {
+                // After every instance, so a pooler never takes a port a later node asked for.
+                reserved.forEach(this::reservePoolerPort);
             }
             events.record(
                     tenant,
@@ -155,10 +173,11 @@ public class DatabaseOperations {
                 users,
                 withVersion.postgresqlConf(),
                 withVersion.pooler(),
-                withVersion.restartPolicy());
+                withVersion.restartPolicy(),
+                withVersion.resources());
     }
 
-    private void reserveInstance(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
+    private InstanceRow reserveInstance(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
         String hostId = node.hostIds().get(0);
         String instanceId = InstanceIds.newInstanceId(db.uuid(), node.name());
         Integer requested = spec.requestedPort(node);
@@ -195,12 +214,199 @@ public class DatabaseOperations {
                 null,
                 secrets.seal(Secret.generate()),
                 null,
-                null));
+                null,
+                List.of(),
+                secrets.seal(Secret.generate())));
         if (!ports.reserve(hostId, port, instanceId, "postgres")) {
             throw new PgfleetException(
                     ErrorCode.PORT_CONFLICT,
                     "port " + port + " on " + hostId + " was just reserved by another request; retry");
         }
+        return instances.find(instanceId).orElseThrow();
+    }
+
+    /** A pooler port from the same host range and table as the instances' (DESIGN.md §4, Ports). */
+    private void reservePoolerPort(InstanceRow instance) {
+        if (instance.poolerPort() != null) {
+            return;
+        }
+        int port = portRange
+                .firstFree(ports.reservedPorts(instance.hostId()), PortProbe::isFree)
+                .orElseThrow(() -> new PgfleetException(
+                        ErrorCode.PORT_CONFLICT,
+                        "no free port left in " + instance.hostId() + "'s range " + portRange + " for a pooler"));
+        if (!ports.reserve(instance.hostId(), port, instance.id(), "pooler")) {
+            throw new PgfleetException(
+                    ErrorCode.PORT_CONFLICT,
+                    "port " + port + " on " + instance.hostId() + " was just reserved by another request; retry");
+        }
+        instances.setPoolerPort(instance.id(), port);
+        if (instance.poolerPasswordEnc() == null) {
+            instances.setPoolerPassword(instance.id(), secrets.seal(Secret.generate()));
+        }
+    }
+
+    private void refuseWithoutPgBouncer(DatabaseSpec spec) {
+        if (spec != null && spec.hasPooler() && agent.pgbouncerExecutable().isEmpty()) {
+            throw PgfleetException.invalid(
+                    "spec.pooler.enabled",
+                    "pgbouncer is not installed on this host: install it (apt-get install pgbouncer) or start pgfleet"
+                            + " with --pgbouncer-bin PATH");
+        }
+    }
+
+    /**
+     * Accepts a spec update: validates it (parameters against a running instance's pg_settings), computes
+     * the plan, checks and reserves new ports, stores the desired spec and passwords, and records the
+     * task, all in one transaction, so a refused update (422, 409) changes nothing.
+     */
+    public Updated update(String tenant, String databaseId, UpdateDatabaseRequest request) {
+        Updated updated = tx.execute(status -> {
+            DatabaseRow db = lock(tenant, databaseId);
+            new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids()))
+                    .validateUpdate(databaseId, db.spec(), request);
+            refuseWithoutPgBouncer(request.spec());
+            refuseIfBusy(db, null, true);
+            List<InstanceRow> current = instances.byDatabase(db.uuid());
+            for (InstanceRow i : current) {
+                if (!i.state().isStable()) {
+                    throw new PgfleetException(
+                            ErrorCode.INVALID_STATE,
+                            "instance " + i.nodeName() + " of " + db.id() + " is "
+                                    + i.state().label() + "; update the spec when it is stable");
+                }
+            }
+            DatabaseSpec desired = completeUpdate(db.spec(), request.spec());
+            Map<String, ServerParameter> settings = Map.of();
+            if (!desired.effectiveConf().equals(db.spec().effectiveConf())) {
+                InstanceRow running = current.stream()
+                        .filter(i -> i.state() == InstanceState.AVAILABLE && agent.isRunning(i, db.id()))
+                        .findFirst()
+                        .orElseThrow(() -> new PgfleetException(
+                                ErrorCode.INVALID_STATE,
+                                "database " + db.id() + ": postgresql_conf changes are checked against a running"
+                                        + " instance's pg_settings; start one first"));
+                settings = agent.serverParameters(running, db.id());
+                List<io.pgfleet.core.FieldError> errors =
+                        SpecValidator.checkParameters(desired.effectiveConf(), settings);
+                if (!errors.isEmpty()) {
+                    throw PgfleetException.invalidSpec(errors);
+                }
+            }
+            Set<String> restartParameters = new HashSet<>();
+            settings.values().stream()
+                    .filter(ServerParameter::needsRestart)
+                    .forEach(p -> restartParameters.add(p.name()));
+            Map<String, Integer> currentPorts = new HashMap<>();
+            current.forEach(i -> currentPorts.put(i.nodeName(), i.port()));
+            UpdatePlan plan = UpdatePlan.between(db.spec(), desired, currentPorts, restartParameters);
+
+            ports.lockHost(properties.hostId());
+            for (UpdatePlan.PortChange change : plan.portChanges()) {
+                InstanceRow instance = current.stream()
+                        .filter(i -> i.nodeName().equals(change.node()))
+                        .findFirst()
+                        .orElseThrow();
+                reserveMovedPort(db, instance, change);
+            }
+            DatabaseRow updatedRow = new DatabaseRow(
+                    db.uuid(),
+                    db.tenantId(),
+                    db.id(),
+                    request.labels() == null ? db.labels() : request.labels(),
+                    desired,
+                    db.suspended(),
+                    db.createdAt(),
+                    Instant.now());
+            List<NodeSpec> added = desired.nodes().stream()
+                    .filter(n -> plan.nodesToAdd().contains(n.name()))
+                    .sorted(Comparator.comparing(n -> desired.requestedPort(n) == null))
+                    .toList();
+            List<InstanceRow> withPoolers = new ArrayList<>(current.stream()
+                    .filter(i -> desired.node(i.nodeName()).isPresent())
+                    .toList());
+            for (NodeSpec node : added) {
+                withPoolers.add(reserveInstance(updatedRow, desired, node));
+            }
+            if (desired.hasPooler()) {
+                withPoolers.forEach(this::reservePoolerPort);
+            }
+            databases.update(db.uuid(), desired, updatedRow.labels());
+            for (DatabaseUserSpec user : desired.databaseUsers()) {
+                if (user.password() != null) {
+                    databases.saveUserPassword(db.uuid(), user.username(), secrets.seal(new Secret(user.password())));
+                }
+            }
+            for (String dropped : plan.usersToDrop()) {
+                databases.deleteUserPassword(db.uuid(), dropped);
+            }
+            events.record(
+                    db.tenantId(),
+                    db.id(),
+                    db.uuid(),
+                    null,
+                    "database.updated",
+                    "database " + db.id() + ": spec update accepted",
+                    Map.of("plan", json.toMap(plan)));
+            TaskRow task =
+                    newTask(db, null, TaskType.UPDATE, TaskStatus.PENDING, null, Map.of("plan", json.toMap(plan)));
+            return new Updated(task, plan);
+        });
+        runner.wake();
+        return updated;
+    }
+
+    /** A port change is checked before anything changes: reserved by another, or bound, is a 409. */
+    private void reserveMovedPort(DatabaseRow db, InstanceRow instance, UpdatePlan.PortChange change) {
+        String subject = "instance " + instance.nodeName() + " of " + db.id();
+        ports.holder(instance.hostId(), change.to()).ifPresent(holder -> {
+            throw new PgfleetException(
+                    ErrorCode.PORT_CONFLICT,
+                    subject + ": port " + change.to() + " is reserved by the " + holder.describe()
+                            + "; the instance stays on port " + change.from());
+        });
+        if (!PortProbe.isFree(change.to())) {
+            throw new PgfleetException(
+                    ErrorCode.PORT_CONFLICT,
+                    subject + ": port " + change.to() + " is in use by another process on " + instance.hostId()
+                            + "; the instance stays on port " + change.from() + " and the spec is unchanged");
+        }
+        if (!ports.reserve(instance.hostId(), change.to(), instance.id(), "postgres")) {
+            throw new PgfleetException(
+                    ErrorCode.PORT_CONFLICT, subject + ": port " + change.to() + " was just reserved; retry");
+        }
+    }
+
+    /**
+     * Fills in an update's open fields: the version and hosts it has, a generated password for a new
+     * user without one. Existing users without a password keep theirs (null here: nothing to store).
+     */
+    private DatabaseSpec completeUpdate(DatabaseSpec current, DatabaseSpec desired) {
+        List<NodeSpec> nodes = desired.nodes().stream()
+                .map(n -> n.hostIds().isEmpty()
+                        ? n.withHostIds(current.node(n.name())
+                                .map(NodeSpec::hostIds)
+                                .filter(h -> !h.isEmpty())
+                                .orElse(List.of(properties.hostId())))
+                        : n)
+                .toList();
+        List<DatabaseUserSpec> users = desired.databaseUsers().stream()
+                .map(u -> u.password() == null
+                                && current.databaseUsers().stream()
+                                        .noneMatch(c -> c.username().equals(u.username()))
+                        ? u.withPassword(Secret.generate().value())
+                        : u)
+                .toList();
+        return new DatabaseSpec(
+                desired.databaseName(),
+                current.postgresVersion(),
+                desired.port(),
+                nodes,
+                users,
+                desired.postgresqlConf(),
+                desired.pooler(),
+                desired.restartPolicy(),
+                desired.resources());
     }
 
     public TaskRow stop(String tenant, String databaseId, String instanceRef) {

@@ -19,6 +19,17 @@ public final class Postgres {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
     }
 
+    /** Through PgBouncer in transaction mode: no named server-side prepared statements. */
+    public static Connection connectPooled(int port, String database, String user, String password)
+            throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("prepareThreshold", "0");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
+    }
+
     public static String queryOne(Connection connection, String sql) throws SQLException {
         try (Statement statement = connection.createStatement();
                 ResultSet rows = statement.executeQuery(sql)) {

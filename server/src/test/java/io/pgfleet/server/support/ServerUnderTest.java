@@ -111,7 +111,10 @@ public final class ServerUnderTest implements AutoCloseable {
         Path instances = home.resolve("instances");
         if (Files.isDirectory(instances)) {
             try (Stream<Path> dirs = Files.list(instances)) {
-                dirs.map(dir -> dir.resolve("data/postmaster.pid")).forEach(ServerUnderTest::stopPostmaster);
+                dirs.forEach(dir -> {
+                    stopPostmaster(dir.resolve("data/postmaster.pid"));
+                    stopPgBouncer(dir.resolve("pgbouncer/pgbouncer.pid"));
+                });
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -133,6 +136,27 @@ public final class ServerUnderTest implements AutoCloseable {
                         .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
                         .join();
             });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** PgBouncer runs detached like the postmaster; SIGTERM is its immediate shutdown. */
+    private static void stopPgBouncer(Path pidFile) {
+        if (!Files.isRegularFile(pidFile)) {
+            return;
+        }
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            ProcessHandle.of(pid)
+                    .filter(p ->
+                            p.info().command().map(c -> c.contains("pgbouncer")).orElse(false))
+                    .ifPresent(process -> {
+                        process.destroy();
+                        process.onExit()
+                                .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+                                .join();
+                    });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

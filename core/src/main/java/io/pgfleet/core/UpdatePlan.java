@@ -1,0 +1,134 @@
+package io.pgfleet.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What a spec update will do, computed from the current and the desired spec alone: users to create,
+ * alter and drop, parameters to reload and parameters that wait for a restart, port changes, nodes to
+ * add and remove. The API returns it with the task; the update workflow applies it.
+ *
+ * @param parametersNeedingRestart postmaster parameters: written, then {@code pending_restart} until a restart
+ * @param poolerChanged PgBouncer is enabled, disabled or reconfigured
+ */
+public record UpdatePlan(
+        List<String> usersToCreate,
+        List<String> usersToAlter,
+        List<String> usersToDrop,
+        List<String> parametersToReload,
+        List<String> parametersNeedingRestart,
+        List<PortChange> portChanges,
+        List<String> nodesToAdd,
+        List<String> nodesToRemove,
+        boolean poolerChanged) {
+
+    /** A node moving to another port: applied with a restart of its instance. */
+    public record PortChange(String node, int from, int to) {}
+
+    public UpdatePlan {
+        usersToCreate = List.copyOf(usersToCreate);
+        usersToAlter = List.copyOf(usersToAlter);
+        usersToDrop = List.copyOf(usersToDrop);
+        parametersToReload = List.copyOf(parametersToReload);
+        parametersNeedingRestart = List.copyOf(parametersNeedingRestart);
+        portChanges = List.copyOf(portChanges);
+        nodesToAdd = List.copyOf(nodesToAdd);
+        nodesToRemove = List.copyOf(nodesToRemove);
+    }
+
+    /**
+     * The plan from {@code current} to {@code desired}.
+     *
+     * @param currentPorts the port each existing node's instance holds now
+     * @param restartParameters the names pg_settings marks {@code postmaster}; any other name reloads
+     */
+    public static UpdatePlan between(
+            DatabaseSpec current,
+            DatabaseSpec desired,
+            Map<String, Integer> currentPorts,
+            Set<String> restartParameters) {
+        List<String> create = new ArrayList<>();
+        List<String> alter = new ArrayList<>();
+        List<String> drop = new ArrayList<>();
+        for (DatabaseUserSpec want : desired.databaseUsers()) {
+            DatabaseUserSpec have = current.databaseUsers().stream()
+                    .filter(u -> u.username().equals(want.username()))
+                    .findFirst()
+                    .orElse(null);
+            if (have == null) {
+                create.add(want.username());
+            } else if (want.password() != null
+                    || !want.desiredAttributes().equals(have.desiredAttributes())
+                    || !new TreeSet<>(want.roles()).equals(new TreeSet<>(have.roles()))
+                    || want.effectiveConnectionLimit() != have.effectiveConnectionLimit()
+                    || want.ownsDatabase() != have.ownsDatabase()) {
+                alter.add(want.username());
+            }
+        }
+        for (DatabaseUserSpec have : current.databaseUsers()) {
+            if (desired.databaseUsers().stream().noneMatch(u -> u.username().equals(have.username()))) {
+                drop.add(have.username());
+            }
+        }
+
+        List<String> reload = new ArrayList<>();
+        List<String> restart = new ArrayList<>();
+        Map<String, String> before = current.effectiveConf();
+        Map<String, String> after = desired.effectiveConf();
+        Set<String> names = new TreeSet<>(before.keySet());
+        names.addAll(after.keySet());
+        for (String name : names) {
+            if (!Objects.equals(before.get(name), after.get(name))) {
+                (restartParameters.contains(name) ? restart : reload).add(name);
+            }
+        }
+
+        List<PortChange> ports = new ArrayList<>();
+        List<String> add = new ArrayList<>();
+        List<String> remove = new ArrayList<>();
+        for (NodeSpec node : desired.nodes()) {
+            if (current.node(node.name()).isEmpty()) {
+                add.add(node.name());
+                continue;
+            }
+            Integer requested = desired.requestedPort(node);
+            Integer now = currentPorts.get(node.name());
+            if (requested != null && now != null && !requested.equals(now)) {
+                ports.add(new PortChange(node.name(), now, requested));
+            }
+        }
+        for (NodeSpec node : current.nodes()) {
+            if (desired.node(node.name()).isEmpty()) {
+                remove.add(node.name());
+            }
+        }
+        boolean pooler = !Objects.equals(normalized(current.pooler()), normalized(desired.pooler()));
+        return new UpdatePlan(create, alter, drop, reload, restart, ports, add, remove, pooler);
+    }
+
+    private static PoolerSpec normalized(PoolerSpec pooler) {
+        return pooler == null || !pooler.isEnabled() ? null : pooler;
+    }
+
+    /** Whether applying the plan leaves a parameter waiting for a restart. */
+    public boolean leavesPendingRestart() {
+        return !parametersNeedingRestart.isEmpty();
+    }
+
+    /** Whether the plan changes nothing a spec comparison can see (a reconcile still repairs drift). */
+    public boolean changesNothing() {
+        return usersToCreate.isEmpty()
+                && usersToAlter.isEmpty()
+                && usersToDrop.isEmpty()
+                && parametersToReload.isEmpty()
+                && parametersNeedingRestart.isEmpty()
+                && portChanges.isEmpty()
+                && nodesToAdd.isEmpty()
+                && nodesToRemove.isEmpty()
+                && !poolerChanged;
+    }
+}
