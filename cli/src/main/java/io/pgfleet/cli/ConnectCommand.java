@@ -87,12 +87,10 @@ final class ConnectCommand implements Callable<Integer> {
     }
 
     private JsonNode choose(JsonNode info) {
-        JsonNode first = null;
         for (JsonNode i : info.path("instances")) {
             if (node == null || node.equals(Json.text(i, "node_name")) || node.equals(Json.text(i, "instance_id"))) {
                 return i;
             }
-            first = first == null ? i : first;
         }
         throw new CliFailure(
                 CliFailure.NOT_FOUND,

@@ -69,7 +69,10 @@ final class EventsCommand implements Callable<Integer> {
         try {
             return session.api().get(path);
         } catch (ProblemException e) {
-            if (e.status() == 404 && database == null && instance == null || e.status() == 404 && isNoRoute(e)) {
+            // With a filter a 404 may mean "no such database"; without one, or with Spring's own
+            // answer for a path it does not serve, it means this server has no events.
+            boolean noSuchRoute = e.status() == 404 && (isNoRoute(e) || database == null && instance == null);
+            if (noSuchRoute) {
                 throw new CliFailure(
                         CliFailure.FAILED,
                         "events are not supported by this server (GET /v1/events answered 404, " + e.code()

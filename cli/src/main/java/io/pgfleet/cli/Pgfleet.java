@@ -3,6 +3,7 @@ package io.pgfleet.cli;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,20 +16,9 @@ import picocli.CommandLine.Spec;
         name = "pgfleet",
         mixinStandardHelpOptions = true,
         versionProvider = Pgfleet.Version.class,
-        usageHelpAutoWidth = true,
         description = {
             "Self-hosted control plane for PostgreSQL: the client of its REST API.",
             "`pgfleet server [options]` runs the control plane itself (see: pgfleet server --help)."
-        },
-        subcommands = {
-            DbCommand.class,
-            InstanceCommand.class,
-            TaskCommand.class,
-            ConnectCommand.class,
-            LogsCommand.class,
-            EventsCommand.class,
-            HostCommand.class,
-            CompletionCommand.class
         },
         footerHeading = "%nEnvironment:%n",
         footer = {
@@ -52,6 +42,20 @@ import picocli.CommandLine.Spec;
             "5:cannot reach the server"
         })
 public final class Pgfleet implements Runnable {
+    /** The verbs, in the order help lists them; each name is its class's {@code @Command(name)}. */
+    private static final Map<String, Class<?>> VERBS = new LinkedHashMap<>();
+
+    static {
+        VERBS.put("db", DbCommand.class);
+        VERBS.put("instance", InstanceCommand.class);
+        VERBS.put("task", TaskCommand.class);
+        VERBS.put("connect", ConnectCommand.class);
+        VERBS.put("logs", LogsCommand.class);
+        VERBS.put("events", EventsCommand.class);
+        VERBS.put("host", HostCommand.class);
+        VERBS.put("completion", CompletionCommand.class);
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -90,12 +94,35 @@ public final class Pgfleet implements Runnable {
 
     /** Runs one command line and returns its exit code; the tests call this in-process. */
     public static int execute(Console console, String... args) {
-        CommandLine cli = commandLine(console);
+        CommandLine cli = commandLine(console, args);
         return cli.execute(args);
     }
 
+    /** The full command tree, as help and completion show it. */
     static CommandLine commandLine(Console console) {
+        return commandLine(console, new String[0]);
+    }
+
+    /**
+     * The tree {@code args} need. Picocli builds its model of a verb by reflection over every class of
+     * it, a third of a cold start for the whole tree; when the arguments name a verb, only that verb is
+     * built. Help, completion and usage errors without a verb get everything.
+     */
+    static CommandLine commandLine(Console console, String[] args) {
         CommandLine cli = new CommandLine(new Pgfleet(console));
+        String verb = null;
+        for (String arg : args) {
+            if (VERBS.containsKey(arg)) {
+                verb = arg;
+                break;
+            }
+        }
+        for (Map.Entry<String, Class<?>> v : VERBS.entrySet()) {
+            if (verb == null || verb.equals("completion") || verb.equals(v.getKey())) {
+                cli.addSubcommand(v.getKey(), v.getValue());
+            }
+        }
+        // Set after the verbs are added: picocli applies these to the subcommands present at the call.
         cli.setOut(new PrintWriter(console.out(), true));
         cli.setErr(new PrintWriter(console.err(), true));
         cli.setColorScheme(Help.defaultColorScheme(console.interactive() ? Help.Ansi.AUTO : Help.Ansi.OFF));
@@ -112,11 +139,6 @@ public final class Pgfleet implements Runnable {
             String v = Pgfleet.class.getPackage().getImplementationVersion();
             return new String[] {"pgfleet " + (v == null ? "(development build)" : v)};
         }
-    }
-
-    /** The environment map the CLI reads, replaceable in tests. */
-    static Map<String, String> env(CommandSpec spec) {
-        return root(spec).console.env();
     }
 
     static Pgfleet root(CommandSpec spec) {
