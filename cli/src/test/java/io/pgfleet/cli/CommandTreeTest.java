@@ -63,6 +63,12 @@ class CommandTreeTest {
     }
 
     @Test
+    void theClassDataTrainingRunNeedsNoServer() {
+        // bin/pgfleet runs it once per build; it must end normally with nothing listening anywhere.
+        CdsTraining.main(new String[0]);
+    }
+
+    @Test
     void logsFollowPrintsOnlyWhatIsNew() {
         assertThat(LogsCommand.newLines(List.of("a", "b", "c"), List.of("b", "c", "d", "e")))
                 .containsExactly("d", "e");

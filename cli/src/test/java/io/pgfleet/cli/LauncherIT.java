@@ -7,6 +7,7 @@ import io.pgfleet.cli.support.RunningServer;
 import io.pgfleet.cli.support.ServerProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,11 @@ class LauncherIT {
         assertThat(list.exit()).as(list.err()).isZero();
         assertThat(JsonMapper.builder().build().readTree(list.out()))
                 .isEqualTo(JsonMapper.builder().build().readTree(server.get("/v1/databases")));
-        // Twice: the first run after a build writes the class-data archive, the second maps it.
+        // The first client run after a build records the class-data archive; later ones map it.
+        Path archive = LAUNCHER.getParent().getParent().resolve("cli/target/pgfleet-cli.jsa");
+        assertThat(archive).exists();
+        assertThat(Files.getLastModifiedTime(archive))
+                .isGreaterThan(Files.getLastModifiedTime(archive.resolveSibling("pgfleet-cli.jar")));
         assertThat(launch(server, "db", "list", "-o", "json").out()).isEqualTo(list.out());
 
         Run bad = launch(server, "db", "lsit");
