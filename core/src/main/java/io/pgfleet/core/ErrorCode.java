@@ -5,16 +5,18 @@ package io.pgfleet.core;
  * an exit code, so keep existing codes stable.
  */
 public enum ErrorCode {
+    // Exit codes as `pgfleet --help` documents them: 1 failed, 2 usage (bad input), 3 not found,
+    // 4 conflict; 5 (cannot reach the server) never comes from a problem document.
     BAD_REQUEST(400, 2),
     INVALID_SPEC(422, 2),
-    UNAUTHORIZED(401, 3),
-    FORBIDDEN(403, 3),
-    NOT_FOUND(404, 4),
-    ALREADY_EXISTS(409, 5),
-    PORT_CONFLICT(409, 5),
-    INVALID_STATE(409, 5),
-    OPERATION_IN_PROGRESS(409, 5),
-    NOTHING_PENDING(409, 5),
+    UNAUTHORIZED(401, 1),
+    FORBIDDEN(403, 1),
+    NOT_FOUND(404, 3),
+    ALREADY_EXISTS(409, 4),
+    PORT_CONFLICT(409, 4),
+    INVALID_STATE(409, 4),
+    OPERATION_IN_PROGRESS(409, 4),
+    NOTHING_PENDING(409, 4),
     INTERNAL(500, 1);
 
     private final int httpStatus;

@@ -28,6 +28,19 @@ class ErrorCodeTest {
     }
 
     @Test
+    void exitCodesAreTheOnesTheCliDocuments() {
+        assertThat(ErrorCode.BAD_REQUEST.exitCode()).isEqualTo(2);
+        assertThat(ErrorCode.INVALID_SPEC.exitCode()).isEqualTo(2);
+        assertThat(ErrorCode.NOT_FOUND.exitCode()).isEqualTo(3);
+        assertThat(ErrorCode.INTERNAL.exitCode()).isEqualTo(1);
+        for (ErrorCode code : ErrorCode.values()) {
+            if (code.httpStatus() == 409) {
+                assertThat(code.exitCode()).as(code.code()).isEqualTo(4);
+            }
+        }
+    }
+
+    @Test
     void onlyInternalIsA500() {
         for (ErrorCode code : ErrorCode.values()) {
             assertThat(code.httpStatus() == 500).as(code.code()).isEqualTo(code == ErrorCode.INTERNAL);

@@ -1,0 +1,289 @@
+package io.pgfleet.bench;
+
+import io.pgfleet.bench.PgfleetClient.Node;
+import io.pgfleet.bench.PgfleetClient.Spec;
+import io.pgfleet.bench.PgfleetClient.User;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Wall time of {@code pgfleet db list} against a local server, each run a cold JVM: from starting the
+ * process until it exited, output read. Three columns, interleaved run by run so a drift of the
+ * machine weighs on all: the launcher as shipped ({@code bin/pgfleet}: C1 only, serial GC, a
+ * class-data-sharing archive), the same jar under a plain {@code java -jar}, a bare {@code java -version}
+ * (the floor any JVM tool pays on this machine), and the HTTP call alone from a warm client (the
+ * server's share).
+ */
+public final class CliLatencyBench {
+    private static final String OS_USER = "postgres";
+
+    static final String USAGE = """
+            Usage: java -Dloader.main=io.pgfleet.bench.CliLatencyBench -jar bench/target/pgfleet-bench.jar [RUNS] [options]
+              RUNS                 measured runs per column (default 10); the table shows their median
+              --warmup N           runs first and not counted (default 2; the first writes the CDS archive)
+              --databases N        databases created before measuring, so the list has rows (default 3)
+              --api-port N         API port of the pgfleet server started here (default 3296)
+              --port-range A-B     ports for the instances (default 7260-7279)
+              --pgfleet PATH       the bin/pgfleet launcher (default: found from the current directory up)""";
+
+    record Options(int runs, int warmup, int databases, int apiPort, String portRange, Path launcher) {}
+
+    public static void main(String[] args) {
+        Options options;
+        try {
+            options = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
+        if (options == null) {
+            System.out.println(USAGE);
+            return;
+        }
+        Path top = open(Path.of("/tmp", "pgfleet-bench-cli-" + Long.toString(System.currentTimeMillis(), 36)));
+        PgfleetServerProcess server = null;
+        int exit = 0;
+        try {
+            PgfleetClient client = new PgfleetClient(options.apiPort());
+            server = PgfleetServerProcess.start(
+                    options.launcher(),
+                    open(top.resolve("home")),
+                    options.apiPort(),
+                    options.portRange(),
+                    top.resolve("pgfleet-server.log"));
+            server.awaitHealthy(client);
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < options.databases(); i++) {
+                String id = "list-" + i;
+                client.create(
+                        id,
+                        new Spec(
+                                "app",
+                                List.of(new Node("n1")),
+                                List.of(new User("owner", "pw-" + id + "-x7Kq9", true))));
+                ids.add(id);
+            }
+            System.out.print(measure(options, ids));
+            for (String id : ids) {
+                client.delete(id);
+            }
+        } catch (RuntimeException e) {
+            System.err.println("bench: failed: " + e.getMessage());
+            exit = 1;
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+            boolean clean = PostmasterSweep.stopAllUnder(top, OS_USER);
+            if (exit == 0 && clean) {
+                RawPostgres.deleteTree(top);
+            } else {
+                System.err.println("bench: kept " + top);
+                exit = 1;
+            }
+        }
+        System.exit(exit);
+    }
+
+    private static String measure(Options options, List<String> ids) {
+        Path root = options.launcher().getParent().getParent();
+        String url = "http://127.0.0.1:" + options.apiPort();
+        Map<String, List<String>> commands = new LinkedHashMap<>();
+        commands.put("bin/pgfleet db list", List.of(options.launcher().toString(), "db", "list"));
+        commands.put(
+                "java -jar pgfleet-cli.jar db list",
+                List.of(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        root.resolve("cli/target/pgfleet-cli.jar").toString(),
+                        "db",
+                        "list"));
+        // The floor: a JVM that starts and exits, no application; on a busy machine this moves too.
+        commands.put(
+                "java -version (JVM floor)",
+                List.of(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xshare:auto",
+                        "-version"));
+        Map<String, List<Long>> samples = new LinkedHashMap<>();
+        commands.keySet().forEach(k -> samples.put(k, new ArrayList<>()));
+        samples.put("GET /v1/databases (warm HttpClient)", new ArrayList<>());
+        HttpClient http =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (int i = 0; i < options.warmup() + options.runs(); i++) {
+            boolean counted = i >= options.warmup();
+            StringBuilder line = new StringBuilder();
+            for (Map.Entry<String, List<String>> c : commands.entrySet()) {
+                long nanos = run(c.getValue(), url, c.getKey().startsWith("java -version") ? List.of() : ids);
+                line.append(String.format(Locale.ROOT, "  %s %.0f ms", c.getKey(), nanos / 1e6));
+                if (counted) {
+                    samples.get(c.getKey()).add(nanos);
+                }
+            }
+            long http0 = System.nanoTime();
+            get(http, url + "/v1/databases");
+            long httpNanos = System.nanoTime() - http0;
+            if (counted) {
+                samples.get("GET /v1/databases (warm HttpClient)").add(httpNanos);
+            }
+            System.err.printf(
+                    "bench: run %d/%d%s%s%n",
+                    i + 1, options.warmup() + options.runs(), counted ? "" : " (warm-up)", line);
+        }
+        StringBuilder out = new StringBuilder(String.format(
+                Locale.ROOT,
+                "%n`pgfleet db list` with %d databases, cold JVM per run, %d runs per row (%d warm-up not counted);"
+                        + " wall time in ms%n%n%-36s %8s %8s %8s%n",
+                ids.size(),
+                options.runs(),
+                options.warmup(),
+                "command",
+                "median",
+                "min",
+                "max"));
+        for (Map.Entry<String, List<Long>> s : samples.entrySet()) {
+            List<Long> sorted = new ArrayList<>(s.getValue());
+            sorted.sort(null);
+            out.append(String.format(
+                    Locale.ROOT,
+                    "%-36s %8.0f %8.0f %8.0f%n",
+                    s.getKey(),
+                    median(sorted) / 1e6,
+                    sorted.get(0) / 1e6,
+                    sorted.get(sorted.size() - 1) / 1e6));
+        }
+        return out.toString();
+    }
+
+    /** Runs one command to its end and returns its wall time; a wrong exit or output fails the bench. */
+    private static long run(List<String> command, String url, List<String> ids) {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("PGFLEET_SERVER", url);
+        long started = System.nanoTime();
+        try {
+            Process p = builder.start();
+            p.getOutputStream().close();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " did not end within 60 s");
+            }
+            long nanos = System.nanoTime() - started;
+            if (p.exitValue() != 0 || !ids.stream().allMatch(output::contains)) {
+                throw new IllegalStateException(
+                        String.join(" ", command) + " exited with " + p.exitValue() + " and printed:\n" + output);
+            }
+            return nanos;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + command.get(0), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void get(HttpClient http, String url) {
+        try {
+            HttpResponse<String> r =
+                    http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("GET " + url + " answered " + r.statusCode());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static double median(List<Long> sorted) {
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2.0;
+    }
+
+    private static Options parse(String[] args) {
+        int runs = 10;
+        int warmup = 2;
+        int databases = 3;
+        int apiPort = 3296;
+        String portRange = "7260-7279";
+        Path launcher = null;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            switch (arg) {
+                case "--warmup" -> warmup = number(arg, value(args, ++i, arg), 0);
+                case "--databases" -> databases = number(arg, value(args, ++i, arg), 0);
+                case "--api-port" -> apiPort = number(arg, value(args, ++i, arg), 1);
+                case "--port-range" -> portRange = value(args, ++i, arg);
+                case "--pgfleet" -> launcher = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                case "-h", "--help" -> {
+                    return null;
+                }
+                default -> {
+                    if (arg.startsWith("-")) {
+                        throw new IllegalArgumentException("unknown option " + arg);
+                    }
+                    runs = number("RUNS", arg, 1);
+                }
+            }
+        }
+        if (launcher == null) {
+            for (Path dir = Path.of("").toAbsolutePath(); dir != null && launcher == null; dir = dir.getParent()) {
+                if (Files.isExecutable(dir.resolve("bin/pgfleet"))) {
+                    launcher = dir.resolve("bin/pgfleet");
+                }
+            }
+            if (launcher == null) {
+                throw new IllegalArgumentException(
+                        "no bin/pgfleet here or above; run from the repository or pass --pgfleet");
+            }
+        }
+        return new Options(runs, warmup, databases, apiPort, portRange, launcher);
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int number(String name, String text, int min) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n < min) {
+                throw new IllegalArgumentException(name + ": " + n + " is below " + min);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ": '" + text + "' is not a number");
+        }
+    }
+
+    /** Mode 0755: the instances' OS user must pass through to its directories below. */
+    private static Path open(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("creating " + dir, e);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.pgfleet.cli;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The REST API over {@link HttpClient}: JSON in, JSON out, every error as a {@link ProblemException}
+ * and an unreachable server as a {@link CliFailure} with exit code 5.
+ */
+final class ApiClient {
+    static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
+    private final URI server;
+    private final Optional<ApiKey> key;
+    private final HttpClient http;
+
+    ApiClient(URI server, Optional<ApiKey> key) {
+        this.server = server;
+        this.key = key;
+        HttpClient.Builder builder =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT);
+        if ("http".equals(server.getScheme())) {
+            builder.sslContext(plainHttpOnly());
+        }
+        this.http = builder.build();
+    }
+
+    /**
+     * HttpClient builds the default SSLContext eagerly, loading the CA store: a third of a cold start.
+     * Over plain http no TLS happens, so a context that trusts nothing serves and costs nothing.
+     */
+    private static SSLContext plainHttpOnly() {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(new KeyManager[0], new TrustManager[0], null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("TLS is not available in this JVM", e);
+        }
+    }
+
+    URI server() {
+        return server;
+    }
+
+    /** The server's URL as the user wrote it, without the slash added for resolving paths. */
+    String shown() {
+        String s = server.toString();
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    JsonNode get(String path) {
+        return send("GET", path, null);
+    }
+
+    JsonNode post(String path, JsonNode body) {
+        return send("POST", path, body);
+    }
+
+    JsonNode delete(String path) {
+        return send("DELETE", path, null);
+    }
+
+    /** One path segment, percent-encoded: ids come from the user. */
+    static String seg(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** {@code ?a=1&b=2} from name/value pairs, skipping null values. */
+    static String query(Object... pairs) {
+        StringBuilder q = new StringBuilder();
+        for (int i = 0; i + 1 < pairs.length; i += 2) {
+            if (pairs[i + 1] == null) {
+                continue;
+            }
+            q.append(q.length() == 0 ? '?' : '&')
+                    .append(pairs[i])
+                    .append('=')
+                    .append(seg(String.valueOf(pairs[i + 1])));
+        }
+        return q.toString();
+    }
+
+    private JsonNode send(String method, String path, JsonNode body) {
+        URI uri = server.resolve(path);
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                .timeout(REQUEST_TIMEOUT)
+                .header("Accept", "application/json, application/problem+json");
+        key.ifPresent(k -> request.header("Authorization", "Bearer " + k.value()));
+        if (body != null) {
+            request.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        String call = method + " " + uri.getRawPath();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (ConnectException | HttpConnectTimeoutException e) {
+            throw unreachable(e);
+        } catch (HttpTimeoutException e) {
+            throw new CliFailure(
+                    CliFailure.UNREACHABLE,
+                    "the pgfleet server at " + server + " did not answer " + call + " within "
+                            + REQUEST_TIMEOUT.toSeconds() + " s",
+                    e);
+        } catch (IOException e) {
+            throw unreachable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliFailure(CliFailure.FAILED, "interrupted while waiting for " + call, e);
+        }
+        return answer(call, response);
+    }
+
+    private CliFailure unreachable(IOException e) {
+        String why = e.getMessage() == null || e.getMessage().isBlank()
+                ? "connection refused"
+                : e.getMessage().toLowerCase(java.util.Locale.ROOT);
+        return new CliFailure(
+                CliFailure.UNREACHABLE,
+                "cannot reach the pgfleet server at " + shown() + " (" + why + "). Is it running? Start it with"
+                        + " `pgfleet server`, or point --server or PGFLEET_SERVER at it.",
+                e);
+    }
+
+    private JsonNode answer(String call, HttpResponse<String> response) {
+        int status = response.statusCode();
+        String text = response.body() == null ? "" : response.body();
+        JsonNode json = null;
+        if (!text.isBlank()) {
+            try {
+                json = JSON.readTree(text);
+            } catch (JacksonException e) {
+                throw new CliFailure(
+                        CliFailure.FAILED,
+                        "the server at " + server + " answered " + call + " with HTTP " + status
+                                + " and a body that is not JSON; is --server pointing at pgfleet?",
+                        e);
+            }
+        }
+        if (status >= 200 && status < 300) {
+            return json == null ? JSON.createObjectNode() : json;
+        }
+        String code = json == null ? null : Json.text(json, "code");
+        String detail = json == null ? null : Json.text(json, "detail");
+        List<String> fields = new ArrayList<>();
+        if (json != null && json.path("errors").isArray()) {
+            for (JsonNode e : json.path("errors")) {
+                fields.add(Json.text(e, "field") + ": " + Json.text(e, "message"));
+            }
+        }
+        throw new ProblemException(
+                status,
+                code == null ? "http_" + status : code,
+                detail == null ? "HTTP " + status + " from " + call : detail,
+                fields,
+                call);
+    }
+}

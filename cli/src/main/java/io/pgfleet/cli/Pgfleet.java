@@ -1,0 +1,147 @@
+package io.pgfleet.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The root command {@code pgfleet}; its options are inherited by every verb. */
+@Command(
+        name = "pgfleet",
+        mixinStandardHelpOptions = true,
+        versionProvider = Pgfleet.Version.class,
+        description = {
+            "Self-hosted control plane for PostgreSQL: the client of its REST API.",
+            "`pgfleet server [options]` runs the control plane itself (see: pgfleet server --help)."
+        },
+        footerHeading = "%nEnvironment:%n",
+        footer = {
+            "  PGFLEET_SERVER   the server's URL, like --server",
+            "  PGFLEET_API_KEY  the API key, like --api-key",
+            "  PGFLEET_HOME     a local server's home, like --home; its secrets/admin.key",
+            "                   is sent when no key is given and the server is local",
+            "",
+            "Example:",
+            "  pgfleet db create example --node n1 --node n2:6010 --user admin:owner --wait",
+            "  pgfleet db list",
+            "  pgfleet instance restart example n1 --at 2026-12-01T03:00:00Z"
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:ok",
+            "1:failed (the task failed or was canceled, or another refusal)",
+            "2:usage (bad flags or arguments, or input the server calls invalid)",
+            "3:not found (no such database, instance, task or host)",
+            "4:conflict (not in that state, another task runs, port or id taken)",
+            "5:cannot reach the server"
+        })
+public final class Pgfleet implements Runnable {
+    /** The verbs, in the order help lists them; each name is its class's {@code @Command(name)}. */
+    private static final Map<String, Class<?>> VERBS = new LinkedHashMap<>();
+
+    static {
+        VERBS.put("db", DbCommand.class);
+        VERBS.put("instance", InstanceCommand.class);
+        VERBS.put("task", TaskCommand.class);
+        VERBS.put("connect", ConnectCommand.class);
+        VERBS.put("logs", LogsCommand.class);
+        VERBS.put("events", EventsCommand.class);
+        VERBS.put("host", HostCommand.class);
+        VERBS.put("completion", CompletionCommand.class);
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @CommandLine.Mixin
+    ClientOptions options;
+
+    private final Console console;
+
+    Pgfleet(Console console) {
+        this.console = console;
+    }
+
+    /** What the verbs share: the options given, the environment, the output streams. */
+    Console console() {
+        return console;
+    }
+
+    ClientOptions options() {
+        return options;
+    }
+
+    @Override
+    public void run() {
+        // `pgfleet` alone: a usage error that shows what exists.
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command, such as: pgfleet db list");
+    }
+
+    public static void main(String[] args) {
+        Console console = new Console(
+                new PrintStream(System.out, true, StandardCharsets.UTF_8),
+                new PrintStream(System.err, true, StandardCharsets.UTF_8),
+                System.getenv(),
+                System.console() != null);
+        System.exit(execute(console, args));
+    }
+
+    /** Runs one command line and returns its exit code; the tests call this in-process. */
+    public static int execute(Console console, String... args) {
+        CommandLine cli = commandLine(console, args);
+        return cli.execute(args);
+    }
+
+    /** The full command tree, as help and completion show it. */
+    static CommandLine commandLine(Console console) {
+        return commandLine(console, new String[0]);
+    }
+
+    /**
+     * The tree {@code args} need. Picocli builds its model of a verb by reflection over every class of
+     * it, a third of a cold start for the whole tree; when the arguments name a verb, only that verb is
+     * built. Help, completion and usage errors without a verb get everything.
+     */
+    static CommandLine commandLine(Console console, String[] args) {
+        CommandLine cli = new CommandLine(new Pgfleet(console));
+        String verb = null;
+        for (String arg : args) {
+            if (VERBS.containsKey(arg)) {
+                verb = arg;
+                break;
+            }
+        }
+        for (Map.Entry<String, Class<?>> v : VERBS.entrySet()) {
+            if (verb == null || verb.equals("completion") || verb.equals(v.getKey())) {
+                cli.addSubcommand(v.getKey(), v.getValue());
+            }
+        }
+        // Set after the verbs are added: picocli applies these to the subcommands present at the call.
+        cli.setOut(new PrintWriter(console.out(), true));
+        cli.setErr(new PrintWriter(console.err(), true));
+        cli.setColorScheme(Help.defaultColorScheme(console.interactive() ? Help.Ansi.AUTO : Help.Ansi.OFF));
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setParameterExceptionHandler(Errors::usage);
+        cli.setExecutionExceptionHandler(Errors::failure);
+        return cli;
+    }
+
+    /** The version of the jar, from its manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Pgfleet.class.getPackage().getImplementationVersion();
+            return new String[] {"pgfleet " + (v == null ? "(development build)" : v)};
+        }
+    }
+
+    static Pgfleet root(CommandSpec spec) {
+        return (Pgfleet) spec.root().userObject();
+    }
+}
