@@ -15,6 +15,8 @@ public enum ErrorCode {
     INVALID_STATE(409, 5),
     OPERATION_IN_PROGRESS(409, 5),
     NOTHING_PENDING(409, 5),
+    /** The catalog cannot be reached (its Postgres died or restarts): retry in a moment. */
+    CATALOG_UNAVAILABLE(503, 6),
     INTERNAL(500, 1);
 
     private final int httpStatus;
