@@ -104,7 +104,8 @@ public class HealthMonitor implements SmartLifecycle {
             return t;
         });
         long every = healing.healthInterval().toMillis();
-        timer.scheduleWithFixedDelay(this::checkAll, every, every, TimeUnit.MILLISECONDS);
+        // Fixed rate: a round that took a while (many instances) does not push the next one further out.
+        timer.scheduleAtFixedRate(this::checkAll, every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Runs after the task runner has recovered what a previous run left behind. */
@@ -140,6 +141,16 @@ public class HealthMonitor implements SmartLifecycle {
         }
         InstanceState state = instance.state();
         if (state != InstanceState.AVAILABLE && state != InstanceState.UNKNOWN && state != InstanceState.FAILED) {
+            return;
+        }
+        // The common case costs no catalog query: observable, alive, answering, pooler (if any) alive.
+        if (state == InstanceState.AVAILABLE
+                && unobservable(paths) == null
+                && agent.isRunning(instance, "")
+                && PostmasterProbe.answers(instance.port(), PROBE_TIMEOUT)
+                && (instance.poolerPort() == null || agent.isPoolerRunning(instance, ""))) {
+            silentRounds.remove(instance.id());
+            reportedSilent.remove(instance.id());
             return;
         }
         DatabaseRow db = databases.findByUuid(instance.databaseUuid()).orElse(null);
