@@ -131,6 +131,16 @@ final class PgfleetClient {
         }
     }
 
+    /** GET returning the parsed body; fails on any status but 200. */
+    JsonNode getJson(String path) {
+        return send("GET", path, null, 200);
+    }
+
+    /** POST of a JSON body, without waiting for the task it starts. */
+    JsonNode postJson(String path, String body, int expected) {
+        return send("POST", path, body, expected);
+    }
+
     private JsonNode send(String method, String path, String body, int expected) {
         HttpResponse<String> response = exchange(method, path, body);
         if (response.statusCode() != expected) {

@@ -10,6 +10,8 @@ public enum TaskType {
     STOP_INSTANCE(false),
     START_INSTANCE(false),
     RESTART_INSTANCE(false),
+    /** A restart of a failed instance by its restart policy (spec.restart_policy = always). */
+    HEAL_INSTANCE(false),
     SUSPEND(true),
     UNSUSPEND(true);
 

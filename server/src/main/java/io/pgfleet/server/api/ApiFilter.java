@@ -2,6 +2,7 @@ package io.pgfleet.server.api;
 
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.server.catalog.CatalogFailures;
 import io.pgfleet.server.events.JdbcAuditRepository;
 import io.pgfleet.server.events.JdbcAuditRepository.AuditRow;
 import io.pgfleet.server.security.ApiKeys;
@@ -73,6 +74,32 @@ public class ApiFilter extends OncePerRequestFilter {
 
     @Override
     protected void doFilterInternal(HttpServletRequest raw, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        try {
+            filter(raw, response, chain);
+        } catch (RuntimeException e) {
+            // The key check, the audit and the transaction all need the catalog: while it is down (the
+            // watchdog restarts it) the caller gets a 503 to retry, not a 500.
+            if (!CatalogFailures.isUnavailable(e) || response.isCommitted()) {
+                throw e;
+            }
+            log.warn(
+                    "request {} {}: the catalog is unavailable: {}",
+                    raw.getMethod(),
+                    raw.getRequestURI(),
+                    e.getMessage());
+            response.resetBuffer();
+            response.setHeader("Retry-After", "1");
+            writeProblem(
+                    raw,
+                    response,
+                    503,
+                    ErrorCode.CATALOG_UNAVAILABLE.code(),
+                    "the catalog is unavailable (pgfleet is restarting it); retry in a moment");
+        }
+    }
+
+    private void filter(HttpServletRequest raw, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String requestId = requestId(raw);
         response.setHeader("X-Request-Id", requestId);
@@ -160,6 +187,9 @@ public class ApiFilter extends OncePerRequestFilter {
                 transactions.rollback(tx);
             }
             // No change may stand without its record: undo and say so.
+            if (CatalogFailures.isUnavailable(e)) {
+                throw e; // rolled back; answered 503 catalog_unavailable by doFilterInternal
+            }
             log.error("request {}: the audit record could not be written; the change was rolled back", requestId, e);
             wrapped.resetBuffer();
             writeProblem(
@@ -185,6 +215,9 @@ public class ApiFilter extends OncePerRequestFilter {
         try {
             inNewTransaction(record(request, caller, requestId, status, detail));
         } catch (RuntimeException e) {
+            if (CatalogFailures.isUnavailable(e)) {
+                throw e; // answered 503 catalog_unavailable by doFilterInternal
+            }
             log.error("request {}: the audit record of a refused call could not be written", requestId, e);
             writeProblem(request, response, 503, "audit_unavailable", "the audit record could not be written; retry");
             return;

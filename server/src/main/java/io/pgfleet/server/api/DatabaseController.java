@@ -197,23 +197,33 @@ public class DatabaseController {
             @PathVariable String databaseId,
             @PathVariable String instanceId,
             @RequestParam(defaultValue = "100") int tail,
-            @RequestParam(required = false) String level) {
+            @RequestParam(required = false) String level,
+            @RequestParam(defaultValue = "postgres") String source) {
         if (tail < 1 || tail > 10_000) {
             throw PgfleetException.badParameter("tail", tail + " is outside 1-10000");
         }
         if (level != null && !ServerLog.LEVELS.contains(level)) {
             throw PgfleetException.badParameter("level", "'" + level + "' is not one of " + ServerLog.LEVELS);
         }
+        if (!source.equals("postgres") && !source.equals("pooler")) {
+            throw PgfleetException.badParameter("source", "'" + source + "' is not one of [postgres, pooler]");
+        }
         InstanceRow instance = operations.resolve(find(caller, databaseId), instanceId);
         InstancePaths paths = new InstancePaths(layout.instanceDir(instance.id()));
-        List<String> lines = level == null
-                ? ServerLog.tail(paths.logFile(), tail)
-                : ServerLog.atLeast(ServerLog.tail(paths.logFile(), tail * 20), level);
+        boolean pooler = source.equals("pooler");
+        java.nio.file.Path file = pooler ? paths.pgbouncerDir().resolve("pgbouncer.log") : paths.logFile();
+        List<String> lines;
+        if (level == null) {
+            lines = ServerLog.tail(file, tail);
+        } else if (pooler) {
+            lines = ServerLog.poolerAtLeast(ServerLog.tail(file, tail * 20), level);
+        } else {
+            lines = ServerLog.atLeast(ServerLog.tail(file, tail * 20), level);
+        }
         if (lines.size() > tail) {
             lines = lines.subList(lines.size() - tail, lines.size());
         }
-        return new ServerLogView(
-                instance.id(), instance.nodeName(), paths.logFile().toString(), lines);
+        return new ServerLogView(instance.id(), instance.nodeName(), file.toString(), lines);
     }
 
     @GetMapping("/{databaseId}/connection")

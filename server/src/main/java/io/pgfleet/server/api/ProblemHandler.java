@@ -3,6 +3,7 @@ package io.pgfleet.server.api;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.FieldError;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.server.catalog.CatalogFailures;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -41,12 +42,29 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<Object> unexpected(Exception e) {
+        if (CatalogFailures.isUnavailable(e)) {
+            return catalogUnavailable(e);
+        }
         log.error("request failed unexpectedly", e);
         return problem(
                 HttpStatus.INTERNAL_SERVER_ERROR,
                 ErrorCode.INTERNAL.code(),
                 "internal error; the server log has the details",
                 List.of());
+    }
+
+    /** The catalog is down (or restarting): a 503 the client may retry, not a fault of pgfleet. */
+    static ResponseEntity<Object> catalogUnavailable(Throwable e) {
+        log.warn("request refused: the catalog is unavailable: {}", e.getMessage());
+        ResponseEntity<Object> problem = problem(
+                HttpStatus.SERVICE_UNAVAILABLE,
+                ErrorCode.CATALOG_UNAVAILABLE.code(),
+                "the catalog is unavailable (pgfleet is restarting it); retry in a moment",
+                List.of());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .headers(problem.getHeaders())
+                .header(HttpHeaders.RETRY_AFTER, "1")
+                .body(problem.getBody());
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.server.agent.HostLayout;
 import io.pgfleet.server.agent.PostgresDistribution;
+import io.pgfleet.server.config.HealingProperties;
 import io.pgfleet.server.config.PgfleetProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,11 +34,13 @@ public class CatalogConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    HikariDataSource dataSource(PgfleetProperties properties, EmbeddedCatalogHolder holder) {
+    HikariDataSource dataSource(PgfleetProperties properties, HealingProperties healing, EmbeddedCatalogHolder holder) {
         HikariConfig config = new HikariConfig();
         config.setPoolName("catalog");
         config.setMaximumPoolSize(20);
-        config.setConnectionTimeout(10_000);
+        // While the catalog is down a request waits this long for a connection, then answers 503.
+        config.setConnectionTimeout(
+                Math.max(250, healing.catalogConnectionTimeout().toMillis()));
         EmbeddedCatalog embedded = holder.catalog();
         if (embedded != null) {
             config.setJdbcUrl(embedded.jdbcUrl());
@@ -76,6 +79,11 @@ public class CatalogConfiguration {
         } catch (SQLException e) {
             throw new PgfleetException(ErrorCode.BAD_REQUEST, "cannot connect to the catalog: " + e.getMessage(), e);
         }
+    }
+
+    @Bean
+    CatalogWatchdog catalogWatchdog(EmbeddedCatalogHolder holder, HealingProperties healing) {
+        return new CatalogWatchdog(holder.catalog(), healing.catalogWatchdogInterval());
     }
 
     /** Lets the embedded catalog be absent (external catalog) yet still be stopped on shutdown. */

@@ -50,6 +50,26 @@ public final class EmbeddedCatalog implements AutoCloseable {
         log.info("catalog: ready in {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 
+    /** Whether the catalog's postmaster runs (pid file and a live process that started when it says). */
+    public boolean isRunning() {
+        return server.runningPid().isPresent();
+    }
+
+    /**
+     * Starts the catalog Postgres again on the same port after it died (the watchdog's repair): crash
+     * recovery replays its WAL, so no committed row is lost. Waits until it answers.
+     */
+    public synchronized void restart() {
+        if (isRunning()) {
+            return;
+        }
+        long started = System.nanoTime();
+        log.warn("catalog: its Postgres is not running; starting it again on port {}", port);
+        server.launch();
+        server.awaitReady(port, password, Duration.ofSeconds(60));
+        log.warn("catalog: running again after {} ms", (System.nanoTime() - started) / 1_000_000);
+    }
+
     /** Line 4 of postmaster.pid is the port of a running postmaster. */
     private int runningPort() {
         if (server.runningPid().isEmpty()) {

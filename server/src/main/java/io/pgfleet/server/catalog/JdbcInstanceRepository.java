@@ -80,6 +80,13 @@ public class JdbcInstanceRepository {
                 == 1;
     }
 
+    /** Records why an instance stays in its state (e.g. the restart policy gave up) without moving it. */
+    public void setError(String id, String error) {
+        jdbc.sql("update instances set error = ?, updated_at = now() where id = ?")
+                .params(error, id)
+                .update();
+    }
+
     public void setPendingRestart(String id, boolean pending) {
         jdbc.sql("update instances set pending_restart = ?, updated_at = now() where id = ?")
                 .params(pending, id)

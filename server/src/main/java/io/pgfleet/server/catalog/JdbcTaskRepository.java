@@ -89,6 +89,30 @@ public class JdbcTaskRepository {
                 .optional();
     }
 
+    /** Whether the instance has a task that is pending, scheduled or running (its own or database-wide). */
+    public boolean hasActive(UUID databaseUuid, String instanceId) {
+        List<String> wideTypes = java.util.Arrays.stream(TaskType.values())
+                .filter(TaskType::isDatabaseWide)
+                .map(TaskType::label)
+                .toList();
+        return jdbc.sql("""
+                select count(*) from tasks
+                where database_uuid = ? and status in ('pending', 'scheduled', 'running')
+                  and (instance_id = ? or type = any(?))""")
+                        .params(databaseUuid, instanceId, wideTypes.toArray(String[]::new))
+                        .query(Long.class)
+                        .single()
+                > 0;
+    }
+
+    /** The instance's own tasks created since {@code since}, newest first. */
+    public List<TaskRow> recentForInstance(String instanceId, java.time.Instant since) {
+        return jdbc.sql("select * from tasks where instance_id = ? and created_at >= ? order by created_at desc")
+                .params(instanceId, ts(since))
+                .query(this::map)
+                .list();
+    }
+
     /** Tasks whose time has come, oldest first. */
     public List<TaskRow> due(int limit) {
         return jdbc.sql("""

@@ -66,6 +66,50 @@ public class InstanceStates {
     }
 
     /**
+     * Moves the instance to {@code to} unless it is there already: what a resumed workflow needs, since
+     * the state it entered before pgfleet was killed is still in the catalog.
+     */
+    public void enter(DatabaseRow database, String instanceId, InstanceState to) {
+        InstanceState now = instances.find(instanceId).map(InstanceRow::state).orElse(null);
+        if (now != to) {
+            move(database, instanceId, to, null);
+        }
+    }
+
+    /**
+     * Moves the instance from {@code from} to {@code to} only if it is still in {@code from}; false when
+     * something else (a task) changed it meanwhile. For observers such as the health monitor, which
+     * must never overrule a workflow.
+     */
+    public boolean moveFrom(
+            DatabaseRow database, String instanceId, InstanceState from, InstanceState to, String error) {
+        Boolean moved = tx.execute(status -> {
+            InstanceRow current = instances.find(instanceId).orElse(null);
+            if (current == null || current.state() != from || !from.canMoveTo(to)) {
+                return false;
+            }
+            if (!instances.compareAndSetState(instanceId, from, to, error)) {
+                return false;
+            }
+            String subject = "instance " + current.nodeName() + " of " + database.id();
+            events.record(
+                    database.tenantId(),
+                    database.id(),
+                    database.uuid(),
+                    instanceId,
+                    "instance.state_changed",
+                    subject + ": " + from.label() + " -> " + to.label() + (error == null ? "" : " (" + error + ")"),
+                    error == null
+                            ? Map.of("from", from.label(), "to", to.label())
+                            : Map.of("from", from.label(), "to", to.label(), "error", error));
+            log.info("{}: {} -> {}{}", subject, from.label(), to.label(), error == null ? "" : " (" + error + ")");
+            storeDatabaseState(database);
+            return true;
+        });
+        return Boolean.TRUE.equals(moved);
+    }
+
+    /**
      * Stores the database's derived state and records a change as an event, in the caller's
      * transaction; called after every instance change and on suspend and unsuspend.
      */

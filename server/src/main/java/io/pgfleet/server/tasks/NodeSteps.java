@@ -148,10 +148,11 @@ public class NodeSteps implements AutoCloseable {
                     ctx.log("node " + node + ": could not terminate sessions first (" + e.getMessage()
                             + "); the fast shutdown ends them");
                 }
-                ctx.log("node " + node + ": stopping");
+                ctx.log("node " + node + ": stopping", Map.of("node", node, "step", "StopPostgres"));
                 agent.stop(instance, db.id());
             }
             agent.stopPooler(instance, db.id());
+            ctx.log("node " + node + ": removing its files", Map.of("node", node, "step", "RemoveFiles"));
             agent.removeFiles(instance);
             tx.executeWithoutResult(s -> {
                 instances.delete(instance.id());

@@ -12,6 +12,7 @@ import io.pgfleet.server.catalog.CatalogRows.TaskRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.catalog.JdbcTaskRepository;
+import io.pgfleet.server.config.HealingProperties;
 import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.events.JdbcEventRepository;
 import java.time.Duration;
@@ -51,6 +52,7 @@ public class TaskRunner implements SmartLifecycle {
     private final PgfleetProperties properties;
     private final JdbcEventRepository events;
     private final MeterRegistry meters;
+    private final HealingProperties healing;
     private final Object wakeup = new Object();
     private final java.util.Set<java.util.UUID> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ExecutorService workers;
@@ -68,7 +70,9 @@ public class TaskRunner implements SmartLifecycle {
             TransactionTemplate tx,
             PgfleetProperties properties,
             JdbcEventRepository events,
-            MeterRegistry meters) {
+            MeterRegistry meters,
+            HealingProperties healing) {
+        this.healing = healing;
         this.events = events;
         this.meters = meters;
         this.tasks = tasks;
@@ -123,15 +127,50 @@ public class TaskRunner implements SmartLifecycle {
     }
 
     /**
-     * Tasks that were running when pgfleet stopped are failed with that reason. Then every instance
-     * caught in a transient state (no task runs yet, so none is legitimately there) is set to what the
-     * host shows: never {@code available} without a real readiness probe, and an interrupted create
-     * becomes {@code failed}, so a start finishes it. Self-healing proper is a later capability.
+     * Tasks that were running when pgfleet stopped (killed, or a shutdown that outlasted them). Those
+     * whose workflow is a checklist of idempotent steps (create, delete, stop, start, restart, heal,
+     * suspend, unsuspend) go back to {@code pending} and run again from the top: every step looks
+     * before it acts, so the steps already done are skipped and the one that was cut off is redone.
+     * An update is not resumed half-way (its plan was computed against a spec and a server that may
+     * have moved on): it is failed with that reason. Then every instance caught in a transient state
+     * that no resumed task owns is set to what the host shows: never {@code available} without a
+     * probe, and an interrupted operation becomes {@code failed} (the restart policy takes it from
+     * there) or {@code error}.
      */
     private void recoverInterrupted() {
+        java.util.Set<java.util.UUID> resumedDatabases = new java.util.HashSet<>();
+        java.util.Set<String> resumedInstances = new java.util.HashSet<>();
         for (TaskRow task : tasks.withStatus(TaskStatus.RUNNING)) {
-            tx.executeWithoutResult(s -> tasks.finish(
-                    task.taskId(), TaskStatus.FAILED, "interrupted: pgfleet stopped while this task ran; retry it"));
+            if (RESUMABLE.contains(task.type())) {
+                tx.executeWithoutResult(s -> {
+                    tasks.compareAndSetStatus(task.taskId(), TaskStatus.RUNNING, TaskStatus.PENDING);
+                    tasks.appendLog(
+                            task.taskId(),
+                            "interrupted: pgfleet stopped while this task ran; resuming it (steps already done are"
+                                    + " skipped)",
+                            Map.of());
+                    taskEvent(task, "task.resumed", task.type().label() + " resumed after a pgfleet restart", Map.of());
+                });
+                if (task.type().isDatabaseWide()) {
+                    resumedDatabases.add(task.databaseUuid());
+                } else {
+                    resumedInstances.add(task.instanceId());
+                }
+                log.warn(
+                        "task {} ({} of {}) was interrupted by a pgfleet restart; resuming it",
+                        task.taskId(),
+                        task.type().label(),
+                        task.databaseId());
+                continue;
+            }
+            String reason =
+                    "interrupted: pgfleet stopped while this " + task.type().label()
+                            + " ran; it is not resumed half-way, the instances were set to what the host shows; submit it again";
+            tx.executeWithoutResult(s -> {
+                tasks.appendLog(task.taskId(), "failed: " + reason, Map.of());
+                tasks.finish(task.taskId(), TaskStatus.FAILED, reason);
+                taskEvent(task, "task.failed", task.type().label() + " failed: " + reason, Map.of());
+            });
             log.warn(
                     "task {} ({} of {}) was interrupted by a pgfleet restart; marked failed",
                     task.taskId(),
@@ -140,6 +179,7 @@ public class TaskRunner implements SmartLifecycle {
         }
         for (InstanceRow instance : instances.byHost(properties.hostId()).stream()
                 .filter(i -> TRANSIENT.contains(i.state()))
+                .filter(i -> !resumedDatabases.contains(i.databaseUuid()) && !resumedInstances.contains(i.id()))
                 .toList()) {
             Optional<DatabaseRow> db = databases.findByUuid(instance.databaseUuid());
             if (db.isEmpty()) {
@@ -158,6 +198,16 @@ public class TaskRunner implements SmartLifecycle {
             }
         }
     }
+
+    private static final java.util.Set<io.pgfleet.core.TaskType> RESUMABLE = java.util.EnumSet.of(
+            io.pgfleet.core.TaskType.CREATE,
+            io.pgfleet.core.TaskType.DELETE,
+            io.pgfleet.core.TaskType.STOP_INSTANCE,
+            io.pgfleet.core.TaskType.START_INSTANCE,
+            io.pgfleet.core.TaskType.RESTART_INSTANCE,
+            io.pgfleet.core.TaskType.HEAL_INSTANCE,
+            io.pgfleet.core.TaskType.SUSPEND,
+            io.pgfleet.core.TaskType.UNSUSPEND);
 
     private static final java.util.Set<InstanceState> TRANSIENT = java.util.EnumSet.of(
             InstanceState.CREATING,
@@ -264,7 +314,7 @@ public class TaskRunner implements SmartLifecycle {
     private void execute(TaskRow task) {
         MDC.put("task", task.taskId().toString());
         long started = System.nanoTime();
-        TaskContext ctx = new TaskContext(task, tasks);
+        TaskContext ctx = new TaskContext(task, tasks, healing.testPauseAtStep());
         String outcome = "failed";
         try {
             ctx.log(task.type().label() + " started");

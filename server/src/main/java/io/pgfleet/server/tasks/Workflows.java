@@ -61,6 +61,7 @@ public class Workflows {
             case STOP_INSTANCE -> stop(ctx, db, instance(ctx));
             case START_INSTANCE -> start(ctx, db, instance(ctx));
             case RESTART_INSTANCE -> restart(ctx, db, instance(ctx));
+            case HEAL_INSTANCE -> heal(ctx, db, instance(ctx));
             case DELETE -> delete(ctx, db);
             case UPDATE -> update.run(ctx, db);
             case SUSPEND -> suspend(ctx, db);
@@ -86,8 +87,11 @@ public class Workflows {
 
     /** StopPostgres, then StopPooler: a Postgres that will not stop keeps its pooler in front. */
     private void stop(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
-        states.move(db, instance.id(), InstanceState.STOPPING, null);
+        states.enter(db, instance.id(), InstanceState.STOPPING);
         try {
+            ctx.log(
+                    "node " + instance.nodeName() + ": stopping PostgreSQL",
+                    Map.of("node", instance.nodeName(), "step", "StopPostgres"));
             agent.stop(instance, db.id());
             agent.stopPooler(instance, db.id());
             states.move(db, instance.id(), InstanceState.STOPPED, null);
@@ -107,9 +111,12 @@ public class Workflows {
                             + " is in use by another process; the instance stays "
                             + instance.state().label());
         }
-        states.move(db, instance.id(), InstanceState.STARTING, null);
+        states.enter(db, instance.id(), InstanceState.STARTING);
         try {
             agent.prepare(instance, db.id(), db.spec());
+            ctx.log(
+                    "node " + instance.nodeName() + ": starting PostgreSQL on port " + instance.port(),
+                    Map.of("node", instance.nodeName(), "step", "StartPostgres", "port", instance.port()));
             agent.start(instance, db.id());
             // A stopped instance skipped the spec updates made meanwhile: bring its roles up to date.
             Map<String, Secret> passwords = steps.passwords(db);
@@ -127,11 +134,12 @@ public class Workflows {
 
     private void restart(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
         if (Boolean.TRUE.equals(ctx.task().request().get("only_if_pending"))
+                && instance.state() != InstanceState.RESTARTING // resumed after a crash: it decided already
                 && !agent.hasPendingRestart(instance, db.id())) {
             ctx.log("node " + instance.nodeName() + ": no setting waits for a restart; skipped");
             return;
         }
-        states.move(db, instance.id(), InstanceState.RESTARTING, null);
+        states.enter(db, instance.id(), InstanceState.RESTARTING);
         try {
             boolean pooled = db.spec().hasPooler() && agent.isPoolerRunning(instance, db.id());
             ctx.log("node " + instance.nodeName() + ": restarting"
@@ -147,13 +155,38 @@ public class Workflows {
         ctx.log("node " + instance.nodeName() + ": restarted");
     }
 
+    /**
+     * An automatic restart under {@code restart_policy: always}: a start of a failed instance. Skipped
+     * when the instance is no longer failed (a person started, stopped or deleted it meanwhile).
+     */
+    private void heal(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
+        if (instance.state() != InstanceState.FAILED && instance.state() != InstanceState.STARTING) {
+            ctx.log("node " + instance.nodeName() + " is " + instance.state().label() + " now; nothing to heal");
+            return;
+        }
+        if (db.suspended()) {
+            ctx.log("database " + db.id() + " is suspended; node " + instance.nodeName() + " stays failed");
+            return;
+        }
+        ctx.log(
+                "node " + instance.nodeName() + ": restart_policy always, automatic restart "
+                        + ctx.task().request().get("attempt") + "; it had failed: " + instance.error(),
+                Map.of(
+                        "node",
+                        instance.nodeName(),
+                        "attempt",
+                        ctx.task().request().getOrDefault("attempt", 0)));
+        start(ctx, db, instance);
+    }
+
     /** Stops every instance that runs; the database stays suspended whatever happens here. */
     private void suspend(TaskContext ctx, DatabaseRow db) {
         states.refreshDatabaseState(db);
         steps.forEachNode(instances.byDatabase(db.uuid()), instance -> {
             if (instance.state() == InstanceState.STOPPED) {
                 ctx.log("node " + instance.nodeName() + ": already stopped");
-            } else if (instance.state().canMoveTo(InstanceState.STOPPING)) {
+            } else if (instance.state() == InstanceState.STOPPING
+                    || instance.state().canMoveTo(InstanceState.STOPPING)) {
                 stop(ctx, db, instance);
             } else if (agent.isRunning(instance, db.id())) {
                 throw new PgfleetException(

@@ -26,6 +26,11 @@ public final class Api {
         this.key = key;
     }
 
+    /** A client of a pgfleet server at {@code base}, e.g. one a test runs as a child process. */
+    public static Api of(String base, String key) {
+        return new Api(base, key);
+    }
+
     /** The same server, called with another key (null: no key at all). */
     public Api withKey(String otherKey) {
         return new Api(base, otherKey);

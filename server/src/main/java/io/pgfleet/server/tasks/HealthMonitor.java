@@ -1,0 +1,348 @@
+package io.pgfleet.server.tasks;
+
+import io.pgfleet.core.InstanceState;
+import io.pgfleet.core.TaskStatus;
+import io.pgfleet.core.TaskType;
+import io.pgfleet.server.agent.HostLayout;
+import io.pgfleet.server.agent.InstanceAgent;
+import io.pgfleet.server.agent.InstancePaths;
+import io.pgfleet.server.agent.PostmasterProbe;
+import io.pgfleet.server.agent.ServerLog;
+import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
+import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
+import io.pgfleet.server.catalog.CatalogRows.TaskRow;
+import io.pgfleet.server.catalog.JdbcDatabaseRepository;
+import io.pgfleet.server.catalog.JdbcInstanceRepository;
+import io.pgfleet.server.catalog.JdbcTaskRepository;
+import io.pgfleet.server.config.HealingProperties;
+import io.pgfleet.server.config.PgfleetProperties;
+import io.pgfleet.server.events.JdbcEventRepository;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Watches every instance of this host, every {@code pgfleet.health-interval}. An instance that should
+ * run ({@code available}) and whose postmaster is gone becomes {@code failed} with the end of its
+ * server log; one whose directory cannot be read becomes {@code unknown}; a pooler that died is
+ * started again. A {@code failed} instance whose spec says {@code restart_policy: always} gets a
+ * {@code heal_instance} task, scheduled after an exponential backoff, until
+ * {@code heal-max-failures} automatic restarts within {@code heal-window} have not kept it up.
+ *
+ * <p>The monitor only observes: an instance a task is working on is left alone, and every change is
+ * a compare-and-set from the state it saw, so it never overrules a workflow.
+ */
+@Component
+public class HealthMonitor implements SmartLifecycle {
+    static final String GAVE_UP = "restart policy gave up: ";
+    private static final Logger log = LoggerFactory.getLogger(HealthMonitor.class);
+    private static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
+    private static final int NOT_ANSWERING_REPORT_AFTER = 3;
+
+    private final JdbcDatabaseRepository databases;
+    private final JdbcInstanceRepository instances;
+    private final JdbcTaskRepository tasks;
+    private final JdbcEventRepository events;
+    private final InstanceStates states;
+    private final InstanceAgent agent;
+    private final HostLayout layout;
+    private final PgfleetProperties properties;
+    private final HealingProperties healing;
+    private final TaskRunner runner;
+    private final TransactionTemplate tx;
+    private final Map<String, Integer> silentRounds = new ConcurrentHashMap<>();
+    private final Set<String> reportedSilent = ConcurrentHashMap.newKeySet();
+    private ScheduledExecutorService timer;
+
+    public HealthMonitor(
+            JdbcDatabaseRepository databases,
+            JdbcInstanceRepository instances,
+            JdbcTaskRepository tasks,
+            JdbcEventRepository events,
+            InstanceStates states,
+            InstanceAgent agent,
+            HostLayout layout,
+            PgfleetProperties properties,
+            HealingProperties healing,
+            TaskRunner runner,
+            TransactionTemplate tx) {
+        this.databases = databases;
+        this.instances = instances;
+        this.tasks = tasks;
+        this.events = events;
+        this.states = states;
+        this.agent = agent;
+        this.layout = layout;
+        this.properties = properties;
+        this.healing = healing;
+        this.runner = runner;
+        this.tx = tx;
+    }
+
+    @Override
+    public void start() {
+        if (properties.migrateOnly()) {
+            return;
+        }
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pgfleet-health");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = healing.healthInterval().toMillis();
+        // Fixed rate: a round that took a while (many instances) does not push the next one further out.
+        timer.scheduleAtFixedRate(this::checkAll, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** Runs after the task runner has recovered what a previous run left behind. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 1;
+    }
+
+    /** One round over the host; a failure on one instance (or a catalog outage) is logged, the next round retries. */
+    void checkAll() {
+        List<InstanceRow> all;
+        try {
+            all = instances.byHost(properties.hostId());
+        } catch (RuntimeException e) {
+            log.warn("health monitor: cannot read the catalog ({}); retrying", e.getMessage());
+            return;
+        }
+        for (InstanceRow instance : all) {
+            try {
+                check(instance);
+            } catch (RuntimeException e) {
+                log.warn("instance {}: health check failed: {}", instance.nodeName(), e.getMessage(), e);
+            }
+        }
+    }
+
+    private void check(InstanceRow instance) {
+        InstancePaths paths = new InstancePaths(layout.instanceDir(instance.id()));
+        long maxLog = healing.logMaxSize().toBytes();
+        if (ServerLog.rotateIfLarger(paths.logFile(), maxLog)
+                | ServerLog.rotateIfLarger(paths.pgbouncerDir().resolve("pgbouncer.log"), maxLog)) {
+            log.info("instance {}: rotated a log larger than {} bytes", instance.id(), maxLog);
+        }
+        InstanceState state = instance.state();
+        if (state != InstanceState.AVAILABLE && state != InstanceState.UNKNOWN && state != InstanceState.FAILED) {
+            return;
+        }
+        // The common case costs no catalog query: observable, alive, answering, pooler (if any) alive.
+        if (state == InstanceState.AVAILABLE
+                && unobservable(paths) == null
+                && agent.isRunning(instance, "")
+                && PostmasterProbe.answers(instance.port(), PROBE_TIMEOUT)
+                && (instance.poolerPort() == null || agent.isPoolerRunning(instance, ""))) {
+            silentRounds.remove(instance.id());
+            reportedSilent.remove(instance.id());
+            return;
+        }
+        DatabaseRow db = databases.findByUuid(instance.databaseUuid()).orElse(null);
+        if (db == null) {
+            return;
+        }
+        if (state == InstanceState.FAILED) {
+            heal(db, instance);
+            return;
+        }
+        if (tasks.conflicting(db.uuid(), instance.id(), false, null).isPresent()) {
+            return; // a task owns the instance now; its workflow decides its state
+        }
+        observe(db, instance, paths);
+    }
+
+    private void observe(DatabaseRow db, InstanceRow instance, InstancePaths paths) {
+        String subject = "instance " + instance.nodeName() + " of " + db.id();
+        String unobservable = unobservable(paths);
+        if (unobservable != null) {
+            if (states.moveFrom(db, instance.id(), instance.state(), InstanceState.UNKNOWN, unobservable)) {
+                log.warn("{}: {}; its state is unknown", subject, unobservable);
+            }
+            return;
+        }
+        if (!agent.isRunning(instance, db.id())) {
+            List<String> logTail = ServerLog.tail(paths.logFile(), 20);
+            String reason = "the postmaster is not running (killed or crashed); server log: "
+                    + String.join(" | ", logTail.subList(Math.max(0, logTail.size() - 5), logTail.size()));
+            if (states.moveFrom(db, instance.id(), instance.state(), InstanceState.FAILED, reason)) {
+                events.record(
+                        db.tenantId(),
+                        db.id(),
+                        db.uuid(),
+                        instance.id(),
+                        "instance.postmaster_died",
+                        subject + ": the postmaster is gone",
+                        Map.of("server_log", logTail));
+                log.warn("{}: {}", subject, reason);
+            }
+            return;
+        }
+        if (!PostmasterProbe.answers(instance.port(), PROBE_TIMEOUT)) {
+            int rounds = silentRounds.merge(instance.id(), 1, Integer::sum);
+            if (rounds >= NOT_ANSWERING_REPORT_AFTER && reportedSilent.add(instance.id())) {
+                // Alive but silent (overloaded, out of connections slots, stopped by SIGSTOP): reported, not restarted.
+                events.record(
+                        db.tenantId(),
+                        db.id(),
+                        db.uuid(),
+                        instance.id(),
+                        "instance.not_answering",
+                        subject + ": the postmaster runs but has not answered on port " + instance.port() + " for "
+                                + rounds + " checks",
+                        Map.of("port", instance.port()));
+                log.warn("{}: runs but does not answer on port {}", subject, instance.port());
+            }
+            return;
+        }
+        silentRounds.remove(instance.id());
+        reportedSilent.remove(instance.id());
+        if (instance.state() == InstanceState.UNKNOWN
+                && states.moveFrom(db, instance.id(), InstanceState.UNKNOWN, InstanceState.AVAILABLE, null)) {
+            log.info("{}: observable again and answering", subject);
+        }
+        if (instance.state() == InstanceState.AVAILABLE
+                && db.spec().hasPooler()
+                && instance.poolerPort() != null
+                && !agent.isPoolerRunning(instance, db.id())) {
+            restartPooler(db, instance, subject);
+        }
+    }
+
+    /** Why the instance cannot be observed, or null when its data directory is there and readable. */
+    private static String unobservable(InstancePaths paths) {
+        if (!Files.isDirectory(paths.dir())) {
+            return "its directory " + paths.dir() + " is missing";
+        }
+        Path version = paths.data().resolve("PG_VERSION");
+        if (!Files.isReadable(version)) {
+            return "its data directory " + paths.data() + " is missing or unreadable";
+        }
+        return null;
+    }
+
+    private void restartPooler(DatabaseRow db, InstanceRow instance, String subject) {
+        Path poolerLog = new InstancePaths(layout.instanceDir(instance.id()))
+                .pgbouncerDir()
+                .resolve("pgbouncer.log");
+        List<String> logTail = ServerLog.tail(poolerLog, 10);
+        log.warn("{}: its PgBouncer is not running; starting it again", subject);
+        String outcome;
+        try {
+            agent.startPooler(instance, db.id(), db.spec());
+            outcome = "restarted";
+        } catch (RuntimeException e) {
+            outcome = "could not be restarted: " + e.getMessage();
+            log.error("{}: PgBouncer {}", subject, outcome);
+        }
+        events.record(
+                db.tenantId(),
+                db.id(),
+                db.uuid(),
+                instance.id(),
+                "pooler.restarted",
+                subject + ": PgBouncer on port " + instance.poolerPort() + " had died; " + outcome,
+                Map.of("pooler_port", instance.poolerPort(), "pooler_log", logTail, "outcome", outcome));
+    }
+
+    /**
+     * restart_policy {@code always}: schedules the next automatic restart after the backoff, or gives
+     * up when the recent ones did not keep the instance up. A task of any other type (a user's start,
+     * stop …) ends the streak, so a person who intervenes gets a fresh budget.
+     */
+    private void heal(DatabaseRow db, InstanceRow instance) {
+        String policy = db.spec().restartPolicy() == null ? "always" : db.spec().restartPolicy();
+        if (!"always".equals(policy)
+                || db.suspended()
+                || (instance.error() != null && instance.error().startsWith(GAVE_UP))
+                || tasks.hasActive(db.uuid(), instance.id())) {
+            return;
+        }
+        List<TaskRow> recent =
+                tasks.recentForInstance(instance.id(), Instant.now().minus(healing.healWindow()));
+        int count = 0;
+        while (count < recent.size() && recent.get(count).type() == TaskType.HEAL_INSTANCE) {
+            count++;
+        }
+        int streak = count;
+        String subject = "instance " + instance.nodeName() + " of " + db.id();
+        if (streak >= healing.healMaxFailures()) {
+            String reason = GAVE_UP + streak + " automatic restarts within "
+                    + healing.healWindow().toMinutes()
+                    + " min did not keep it running; start it when the cause is fixed; last error: " + instance.error();
+            tx.executeWithoutResult(s -> {
+                instances.setError(instance.id(), reason);
+                tasks.appendLog(recent.get(0).taskId(), reason, Map.of("node", instance.nodeName()));
+                events.record(
+                        db.tenantId(),
+                        db.id(),
+                        db.uuid(),
+                        instance.id(),
+                        "instance.restart_gave_up",
+                        subject + ": " + reason,
+                        Map.of("attempts", streak));
+            });
+            log.error("{}: {}", subject, reason);
+            return;
+        }
+        Duration wait = healing.backoff(streak);
+        Instant at = Instant.now().plus(wait);
+        TaskRow task = new TaskRow(
+                UUID.randomUUID(),
+                db.tenantId(),
+                db.id(),
+                db.uuid(),
+                instance.id(),
+                TaskType.HEAL_INSTANCE,
+                TaskStatus.SCHEDULED,
+                Map.of("attempt", streak + 1, "reason", String.valueOf(instance.error())),
+                at,
+                Instant.now(),
+                null,
+                null,
+                null);
+        tx.executeWithoutResult(s -> {
+            tasks.insert(task);
+            tasks.appendLog(
+                    task.taskId(),
+                    "restart_policy always: automatic restart " + (streak + 1) + " of at most "
+                            + healing.healMaxFailures() + ", in " + wait.toMillis() + " ms; it failed: "
+                            + instance.error(),
+                    Map.of("node", instance.nodeName(), "attempt", streak + 1, "backoff_ms", wait.toMillis()));
+        });
+        log.info("{}: failed; automatic restart {} scheduled in {} ms", subject, streak + 1, wait.toMillis());
+        runner.wake();
+    }
+
+    @Override
+    public void stop() {
+        if (timer != null) {
+            timer.shutdownNow();
+            try {
+                timer.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return timer != null && !timer.isShutdown();
+    }
+}
