@@ -209,7 +209,17 @@ public final class ServerProcess implements AutoCloseable {
             ProcessHandle.of(pid).ifPresent(postmaster -> {
                 // SIGINT is Postgres' fast shutdown.
                 run("kill", "-INT", Long.toString(pid));
-                postmaster.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+                // Not our child: onExit() would wait for a zombie's reaping. Postgres removes its pid
+                // file when the fast shutdown is done.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (Files.exists(pidFile) && System.nanoTime() < deadline) {
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
+                }
             });
         } catch (IOException e) {
             throw new UncheckedIOException(e);

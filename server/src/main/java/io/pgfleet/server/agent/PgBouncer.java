@@ -124,7 +124,7 @@ public final class PgBouncer {
                 return Optional.empty();
             }
             return ProcessHandle.of(Long.parseLong(text))
-                    .filter(ProcessHandle::isAlive)
+                    .filter(Processes::isRunning)
                     .filter(p ->
                             p.info().command().map(c -> c.contains("pgbouncer")).orElse(true))
                     .map(ProcessHandle::pid);
@@ -192,19 +192,30 @@ public final class PgBouncer {
             return;
         }
         process.get().destroy();
-        try {
-            process.get().onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        // Polled rather than onExit(): pgbouncer is not pgfleet's child, and a zombie counts as alive there.
+        if (!awaitExit(process.get(), 10_000)) {
             process.get().destroyForcibly();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new PgfleetException(ErrorCode.INTERNAL, subject + ": waiting for pgbouncer to exit failed", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PgfleetException(ErrorCode.INTERNAL, subject + ": stopping pgbouncer was interrupted", e);
+            awaitExit(process.get(), 5_000);
         }
-        if (process.get().isAlive()) {
+        if (Processes.isRunning(process.get())) {
             throw new PgfleetException(ErrorCode.INTERNAL, subject + ": pgbouncer did not stop");
         }
+    }
+
+    private boolean awaitExit(ProcessHandle process, long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (Processes.isRunning(process)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgfleetException(ErrorCode.INTERNAL, subject + ": stopping pgbouncer was interrupted", e);
+            }
+        }
+        return true;
     }
 
     public String logTail(int lines) {

@@ -168,7 +168,7 @@ public final class PostgresServer {
                 return Optional.empty();
             }
             long pid = Long.parseLong(lines.get(0).trim());
-            Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+            Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(Processes::isRunning);
             if (process.isPresent() && lines.size() > 2 && !startedWhenPidFileSays(process.get(), lines.get(2))) {
                 // A pid file that survived a reboot: the number now belongs to some other process.
                 return Optional.empty();

@@ -132,13 +132,19 @@ public final class ServerUnderTest implements AutoCloseable {
             ProcessHandle.of(pid).ifPresent(process -> {
                 // SIGINT is Postgres' fast shutdown; wait so the next test starts from a quiet host.
                 run("kill", "-INT", Long.toString(pid));
-                process.onExit()
-                        .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
-                        .join();
+                awaitGone(process);
             });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Not a child of the test: a zombie counts as alive for onExit(), so ask /proc (Processes). */
+    private static void awaitGone(ProcessHandle process) {
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(30))
+                .pollInterval(java.time.Duration.ofMillis(20))
+                .until(() -> !io.pgfleet.server.agent.Processes.isRunning(process));
     }
 
     /** PgBouncer runs detached like the postmaster; SIGTERM is its immediate shutdown. */
@@ -153,9 +159,7 @@ public final class ServerUnderTest implements AutoCloseable {
                             p.info().command().map(c -> c.contains("pgbouncer")).orElse(false))
                     .ifPresent(process -> {
                         process.destroy();
-                        process.onExit()
-                                .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
-                                .join();
+                        awaitGone(process);
                     });
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,0 +1,34 @@
+package io.pgfleet.server.agent;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Facts about host processes that {@link ProcessHandle} does not give. */
+public final class Processes {
+    private Processes() {}
+
+    /**
+     * Whether the process runs: alive and not a zombie. A killed postmaster is reparented away from
+     * pgfleet and stays a zombie until its new parent reaps it, which on some hosts takes seconds;
+     * {@link ProcessHandle#isAlive()} says true all that time.
+     */
+    public static boolean isRunning(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return false;
+        }
+        Path stat = Path.of("/proc", Long.toString(process.pid()), "stat");
+        try {
+            String line = Files.readString(stat);
+            // "pid (comm) S ...": comm may hold spaces and parentheses, so the state follows the last ')'.
+            int close = line.lastIndexOf(')');
+            char state = close >= 0 && close + 2 < line.length() ? line.charAt(close + 2) : 'R';
+            return state != 'Z' && state != 'X';
+        } catch (NoSuchFileException e) {
+            return false; // gone between the two checks
+        } catch (IOException e) {
+            return true; // no /proc here (not Linux): trust isAlive
+        }
+    }
+}
