@@ -38,13 +38,12 @@ final class AuditCommand implements Callable<Integer> {
             session.printJson(page);
             return 0;
         }
-        Table table = new Table("AT", "KEY", "CALL", "TARGET", "STATUS", "OUTCOME", "DETAIL");
+        Table table = new Table("AT", "KEY", "CALL", "STATUS", "OUTCOME", "DETAIL");
         for (JsonNode a : page.path("audit")) {
             table.row(
                     Json.time(Json.text(a, "at")),
                     Json.text(a, "key_id"),
                     Json.text(a, "method") + " " + Json.text(a, "path"),
-                    Json.text(a, "target"),
                     Json.text(a, "status"),
                     Json.text(a, "outcome"),
                     Json.text(a, "detail"));

@@ -140,22 +140,16 @@ final class EventsCommand implements Callable<Integer> {
         return detail.startsWith("No static resource") || detail.startsWith("No endpoint");
     }
 
-    private static String line(JsonNode e) {
+    /** Time, type and the server's sentence, which names its subject: "instance n1 of example: a -> b". */
+    static String line(JsonNode e) {
         StringBuilder sb = new StringBuilder(Json.time(firstOf(e, "at", "timestamp", "created_at")));
         sb.append("  ").append(Json.orDash(Json.text(e, "type")));
-        String subject =
-                Json.text(e, "instance_id") != null ? Json.text(e, "instance_id") : Json.text(e, "database_id");
-        if (subject != null) {
-            sb.append("  ").append(subject);
-        }
-        String from = Json.text(e.path("fields"), "from");
-        String to = Json.text(e.path("fields"), "to");
-        if (to != null) {
-            sb.append("  ").append(from == null ? "" : from + " -> ").append(to);
-        }
         String message = Json.text(e, "message");
-        if (message != null && to == null) {
+        if (message != null) {
             sb.append("  ").append(message);
+        } else {
+            String subject = firstOf(e, "instance_id", "database_id");
+            sb.append("  ").append(Json.orDash(subject));
         }
         return sb.toString();
     }

@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
             "0:ok",
             "1:failed (the task failed or was canceled, or a refusal: unauthorized, forbidden)",
             "2:usage (bad flags or arguments, or input the server calls invalid)",
-            "3:not found (no such database, instance, task or host)",
+            "3:not found (no such database, instance, task, host, tenant or key)",
             "4:conflict (not in that state, suspended, another task runs, port or id taken)",
             "5:cannot reach the server"
         })
