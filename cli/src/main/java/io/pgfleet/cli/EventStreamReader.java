@@ -64,11 +64,14 @@ final class EventStreamReader {
                 unreachableSince = 0;
                 err.println("pgfleet: the event stream ended; reconnecting" + after());
             } catch (CliFailure f) {
+                // A connection that was open and broke (the server restarted, a proxy cut it) is worth
+                // another try; a server that never answered is not.
+                connectedOnce |= connection.opened;
                 if (f.exitCode() != CliFailure.UNREACHABLE || !connectedOnce) {
                     throw f;
                 }
                 long now = System.nanoTime();
-                unreachableSince = unreachableSince == 0 ? now : unreachableSince;
+                unreachableSince = connection.opened || unreachableSince == 0 ? now : unreachableSince;
                 if (now - unreachableSince > GIVE_UP_AFTER.toNanos()) {
                     throw new CliFailure(
                             CliFailure.UNREACHABLE,
@@ -114,6 +117,8 @@ final class EventStreamReader {
         private final Parser parser = new Parser();
         private volatile Flow.Subscription subscription;
         private CompletableFuture<HttpResponse<Void>> response;
+        /** The server answered 200: the stream was open, whatever ends it later. */
+        boolean opened;
 
         Ending read(Predicate<Event> handler, long deadline) {
             HttpRequest.Builder request = api.request(path).header("Accept", "text/event-stream");
@@ -139,6 +144,7 @@ final class EventStreamReader {
                 }
                 if (signal instanceof Status s) {
                     status = s.code();
+                    opened = status == 200;
                 } else if (signal instanceof Line l) {
                     if (status != 200) {
                         problem.add(l.text());

@@ -6,10 +6,14 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.pgfleet.cli.support.Cli;
 import io.pgfleet.cli.support.Cli.Result;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +71,58 @@ class CliEventStreamIT {
                         + "-  database.unsuspended  database a unsuspended\n");
         assertThat(r.err()).isEqualTo("pgfleet: the event stream ended; reconnecting after event 7\n");
         assertThat(lastEventIds).containsExactly("none", "7");
+    }
+
+    @Test
+    void followReconnectsWhenTheConnectionBreaksMidStream() throws Exception {
+        List<String> requests = new CopyOnWriteArrayList<>();
+        try (ServerSocket socket = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try {
+                    for (int connection = 0; connection < 2; connection++) {
+                        try (Socket client = socket.accept()) {
+                            BufferedReader in = new BufferedReader(
+                                    new InputStreamReader(client.getInputStream(), StandardCharsets.US_ASCII));
+                            StringBuilder head = new StringBuilder();
+                            for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+                                head.append(line).append('\n');
+                            }
+                            requests.add(head.toString());
+                            String event = connection == 0
+                                    ? "id: 41\ndata: {\"type\":\"a\",\"message\":\"first\"}\n\n"
+                                    : "id: 42\ndata: {\"type\":\"b\",\"message\":\"second\"}\n\n";
+                            OutputStream out = client.getOutputStream();
+                            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                            + "Transfer-Encoding: chunked\r\n\r\n"
+                                            + Integer.toHexString(event.length()) + "\r\n" + event + "\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
+                            out.flush();
+                            if (connection == 1) {
+                                // Hold the second connection until the client hangs up.
+                                in.read();
+                            }
+                            // The first one ends here without the last chunk: a broken connection.
+                        }
+                    }
+                } catch (IOException e) {
+                    requests.add("server failed: " + e);
+                }
+            });
+            server.start();
+            String url = "http://127.0.0.1:" + socket.getLocalPort();
+            Result r = Cli.withEnv(Map.of("PGFLEET_SERVER", url, "PGFLEET_API_KEY", "pgf_test_secret"))
+                    .run("events", "-f", "--max-events", "2", "--timeout", "30");
+            server.join(10_000);
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.out()).as(r.toString()).isEqualTo("-  a  first\n-  b  second\n");
+            assertThat(r.err())
+                    .as(r.toString())
+                    .contains("the event stream dropped (")
+                    .contains("after event 41");
+            assertThat(requests).hasSize(2);
+            assertThat(requests.get(0)).doesNotContainIgnoringCase("Last-Event-ID");
+            assertThat(requests.get(1)).containsIgnoringCase("Last-Event-ID: 41");
+        }
     }
 
     @Test
