@@ -34,11 +34,13 @@ final class ApiClient {
 
     private final URI server;
     private final Optional<ApiKey> key;
+    private final Optional<String> tenant;
     private final HttpClient http;
 
-    ApiClient(URI server, Optional<ApiKey> key) {
+    ApiClient(URI server, Optional<ApiKey> key, Optional<String> tenant) {
         this.server = server;
         this.key = key;
+        this.tenant = tenant;
         HttpClient.Builder builder =
                 HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT);
         if ("http".equals(server.getScheme())) {
@@ -105,10 +107,8 @@ final class ApiClient {
 
     private JsonNode send(String method, String path, JsonNode body) {
         URI uri = server.resolve(path);
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-                .timeout(REQUEST_TIMEOUT)
-                .header("Accept", "application/json, application/problem+json");
-        key.ifPresent(k -> request.header("Authorization", "Bearer " + k.value()));
+        HttpRequest.Builder request =
+                request(path).timeout(REQUEST_TIMEOUT).header("Accept", "application/json, application/problem+json");
         if (body != null) {
             request.header("Content-Type", "application/json")
                     .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
@@ -133,10 +133,23 @@ final class ApiClient {
             Thread.currentThread().interrupt();
             throw new CliFailure(CliFailure.FAILED, "interrupted while waiting for " + call, e);
         }
-        return answer(call, response);
+        return answer(call, response.statusCode(), response.body());
     }
 
-    private CliFailure unreachable(IOException e) {
+    /** A request to {@code path} with what every request carries: the key, and the tenant an admin acts in. */
+    HttpRequest.Builder request(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.resolve(path));
+        key.ifPresent(k -> request.header("Authorization", "Bearer " + k.value()));
+        tenant.ifPresent(t -> request.header("X-Pgfleet-Tenant", t));
+        return request;
+    }
+
+    /** The client itself, for a stream that outlives one request ({@link EventStreamReader}). */
+    HttpClient http() {
+        return http;
+    }
+
+    CliFailure unreachable(IOException e) {
         String why = e.getMessage() == null || e.getMessage().isBlank()
                 ? "connection refused"
                 : e.getMessage().toLowerCase(java.util.Locale.ROOT);
@@ -147,9 +160,9 @@ final class ApiClient {
                 e);
     }
 
-    private JsonNode answer(String call, HttpResponse<String> response) {
-        int status = response.statusCode();
-        String text = response.body() == null ? "" : response.body();
+    /** The JSON of a 2xx answer; anything else thrown as the server's problem. */
+    JsonNode answer(String call, int status, String body) {
+        String text = body == null ? "" : body;
         JsonNode json = null;
         if (!text.isBlank()) {
             try {

@@ -37,6 +37,14 @@ public final class ClientOptions {
     Path home;
 
     @Option(
+            names = "--tenant",
+            scope = ScopeType.INHERIT,
+            paramLabel = "NAME",
+            description = "Act in this tenant (admin keys only; sent as X-Pgfleet-Tenant; env PGFLEET_TENANT)."
+                    + " Other keys always act in their own tenant.")
+    String tenant;
+
+    @Option(
             names = {"-o", "--output"},
             scope = ScopeType.INHERIT,
             paramLabel = "FORMAT",

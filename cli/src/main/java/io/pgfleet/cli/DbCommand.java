@@ -22,13 +22,15 @@ import tools.jackson.databind.node.ObjectNode;
 @Command(
         name = "db",
         mixinStandardHelpOptions = true,
-        description = "Create, list, show, update and delete databases.",
+        description = "Create, list, show, update, delete, suspend and unsuspend databases.",
         subcommands = {
             DbCommand.Create.class,
             DbCommand.ListDatabases.class,
             DbCommand.Get.class,
             DbCommand.Update.class,
-            DbCommand.Delete.class
+            DbCommand.Delete.class,
+            DbSuspension.Suspend.class,
+            DbSuspension.Unsuspend.class
         },
         footer = {"%nExample:", "  pgfleet db list", "  pgfleet db get example"})
 final class DbCommand {

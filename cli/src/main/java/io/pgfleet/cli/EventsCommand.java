@@ -9,18 +9,22 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 
-/** {@code pgfleet events}: what happened (state changes, tasks), once or followed. */
+/** {@code pgfleet events}: what happened (state changes, tasks), once or followed live. */
 @Command(
         name = "events",
         mixinStandardHelpOptions = true,
         description = {
-            "Print events: state changes of instances and databases, tasks starting and ending.",
-            "-f keeps printing new ones (polling GET /v1/events after the last id; Ctrl-C ends)."
+            "Print events: state changes of instances and databases, tasks starting and ending, suspensions.",
+            "-f follows the live stream (GET /v1/events/stream) from now on, reconnecting where it left off",
+            "when the connection drops; Ctrl-C ends it. With -o json each event is one line of the API's JSON."
         },
-        footer = {"%nExample:", "  pgfleet events --database example", "  pgfleet events -f"})
+        footer = {
+            "%nExample:",
+            "  pgfleet events --database example --type instance.state_changed",
+            "  pgfleet events -f",
+            "  pgfleet --tenant billing events -f -o json | jq .message"
+        })
 final class EventsCommand implements Callable<Integer> {
-    private static final Duration POLL = Duration.ofSeconds(1);
-
     @Spec
     CommandSpec spec;
 
@@ -30,42 +34,89 @@ final class EventsCommand implements Callable<Integer> {
     @Option(names = "--instance", paramLabel = "INSTANCE", description = "Only this instance's events.")
     String instance;
 
-    @Option(names = "--limit", paramLabel = "N", description = "At most N events per call (default 50).")
+    @Option(names = "--type", paramLabel = "TYPE", description = "Only events of this type (instance.state_changed).")
+    String type;
+
+    @Option(names = "--after", paramLabel = "EVENT_ID", description = "Only events after this one (-f: replay them).")
+    Long after;
+
+    @Option(names = "--limit", paramLabel = "N", description = "At most N events (1-500, default 50).")
     Integer limit;
 
     @Option(
             names = {"-f", "--follow"},
-            description = "Keep printing new events.")
+            description = "Follow the live stream of new events.")
     boolean follow;
+
+    // For scripts and tests that must end on their own: stop after N events, or after a time.
+    @Option(names = "--max-events", hidden = true, paramLabel = "N")
+    Long maxEvents;
+
+    @Option(names = "--timeout", hidden = true, paramLabel = "SECONDS")
+    Long timeoutSeconds;
 
     @Override
     public Integer call() {
         Session session = Session.of(spec);
-        if (follow && session.json()) {
-            throw new ParameterException(spec.commandLine(), "-f prints events as they come; drop -o json");
+        if (!follow && (maxEvents != null || timeoutSeconds != null)) {
+            throw new ParameterException(spec.commandLine(), "--max-events and --timeout go with -f");
         }
-        String after = null;
-        do {
-            JsonNode page = fetch(session, after);
-            if (session.json()) {
-                session.printJson(page);
-                return 0;
-            }
-            for (JsonNode e : page.path("events")) {
-                after = Json.text(e, "event_id") == null ? after : Json.text(e, "event_id");
-                session.console().out().println(line(e));
-            }
-            session.console().out().flush();
-            if (follow) {
-                TaskFollower.sleep(POLL);
-            }
-        } while (follow);
+        if (follow) {
+            return follow(session);
+        }
+        JsonNode page = fetch(session);
+        if (session.json()) {
+            session.printJson(page);
+            return 0;
+        }
+        for (JsonNode e : page.path("events")) {
+            session.console().out().println(line(e));
+        }
+        if (page.path("events").isEmpty()) {
+            session.console().out().println("no events");
+        }
+        String last = null;
+        for (JsonNode e : page.path("events")) {
+            last = Json.text(e, "event_id");
+        }
+        if (Json.text(page, "next_cursor") != null && last != null) {
+            session.console().out().println("more: pgfleet events --after " + last);
+        }
         return 0;
     }
 
-    private JsonNode fetch(Session session, String after) {
+    private int follow(Session session) {
+        String path = "v1/events/stream"
+                + ApiClient.query("database_id", database, "instance_id", instance, "type", type, "after_id", after);
+        EventStreamReader reader =
+                new EventStreamReader(session.api(), path, session.console().err());
+        long[] seen = {0};
+        var out = session.console().out();
+        reader.follow(
+                event -> {
+                    JsonNode e = ApiClient.JSON.readTree(event.data());
+                    out.println(session.json() ? ApiClient.JSON.writeValueAsString(e) : line(e));
+                    out.flush();
+                    seen[0]++;
+                    return maxEvents == null || seen[0] < maxEvents;
+                },
+                timeoutSeconds == null ? null : Duration.ofSeconds(timeoutSeconds));
+        return 0;
+    }
+
+    private JsonNode fetch(Session session) {
         String path = "v1/events"
-                + ApiClient.query("database_id", database, "instance_id", instance, "after_id", after, "limit", limit);
+                + ApiClient.query(
+                        "database_id",
+                        database,
+                        "instance_id",
+                        instance,
+                        "type",
+                        type,
+                        "after_id",
+                        after,
+                        "limit",
+                        limit);
         try {
             return session.api().get(path);
         } catch (ProblemException e) {
@@ -89,22 +140,16 @@ final class EventsCommand implements Callable<Integer> {
         return detail.startsWith("No static resource") || detail.startsWith("No endpoint");
     }
 
-    private static String line(JsonNode e) {
+    /** Time, type and the server's sentence, which names its subject: "instance n1 of example: a -> b". */
+    static String line(JsonNode e) {
         StringBuilder sb = new StringBuilder(Json.time(firstOf(e, "at", "timestamp", "created_at")));
         sb.append("  ").append(Json.orDash(Json.text(e, "type")));
-        String subject =
-                Json.text(e, "instance_id") != null ? Json.text(e, "instance_id") : Json.text(e, "database_id");
-        if (subject != null) {
-            sb.append("  ").append(subject);
-        }
-        String from = Json.text(e, "from_state");
-        String to = Json.text(e, "to_state");
-        if (to != null) {
-            sb.append("  ").append(from == null ? "" : from + " -> ").append(to);
-        }
         String message = Json.text(e, "message");
         if (message != null) {
             sb.append("  ").append(message);
+        } else {
+            String subject = firstOf(e, "instance_id", "database_id");
+            sb.append("  ").append(Json.orDash(subject));
         }
         return sb.toString();
     }

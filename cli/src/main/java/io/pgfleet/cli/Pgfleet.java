@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
         footer = {
             "  PGFLEET_SERVER   the server's URL, like --server",
             "  PGFLEET_API_KEY  the API key, like --api-key",
+            "  PGFLEET_TENANT   the tenant an admin acts in, like --tenant",
             "  PGFLEET_HOME     a local server's home, like --home; its secrets/admin.key",
             "                   is sent when no key is given and the server is local",
             "",
@@ -35,10 +36,10 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
-            "1:failed (the task failed or was canceled, or another refusal)",
+            "1:failed (the task failed or was canceled, or a refusal: unauthorized, forbidden)",
             "2:usage (bad flags or arguments, or input the server calls invalid)",
-            "3:not found (no such database, instance, task or host)",
-            "4:conflict (not in that state, another task runs, port or id taken)",
+            "3:not found (no such database, instance, task, host, tenant or key)",
+            "4:conflict (not in that state, suspended, another task runs, port or id taken)",
             "5:cannot reach the server"
         })
 public final class Pgfleet implements Runnable {
@@ -53,6 +54,9 @@ public final class Pgfleet implements Runnable {
         VERBS.put("logs", LogsCommand.class);
         VERBS.put("events", EventsCommand.class);
         VERBS.put("host", HostCommand.class);
+        VERBS.put("tenant", TenantCommand.class);
+        VERBS.put("apikey", ApiKeyCommand.class);
+        VERBS.put("audit", AuditCommand.class);
         VERBS.put("completion", CompletionCommand.class);
     }
 

@@ -2,6 +2,7 @@ package io.pgfleet.cli;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.Optional;
 import picocli.CommandLine.Model.CommandSpec;
 import tools.jackson.databind.JsonNode;
 
@@ -37,9 +38,18 @@ final class Session {
     ApiClient api() {
         if (api == null) {
             URI server = serverUri();
-            api = new ApiClient(server, ApiKey.resolve(options.apiKey, console.env(), options.home, server));
+            api = new ApiClient(server, ApiKey.resolve(options.apiKey, console.env(), options.home, server), tenant());
         }
         return api;
+    }
+
+    /** The tenant to act in: --tenant, then PGFLEET_TENANT; empty means the key's own. */
+    Optional<String> tenant() {
+        String value = options.tenant;
+        if (value == null || value.isBlank()) {
+            value = console.env().get("PGFLEET_TENANT");
+        }
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
     }
 
     private URI serverUri() {

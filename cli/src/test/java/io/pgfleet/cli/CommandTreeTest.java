@@ -58,8 +58,24 @@ class CommandTreeTest {
     void completionBashPrintsAScriptForEveryVerb() {
         Result r = cli.run("completion", "bash");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("complete -F", "db", "instance", "--only-if-pending");
+        assertThat(r.out())
+                .contains("complete -F", "db", "instance", "--only-if-pending")
+                .contains("tenant", "apikey", "audit", "suspend", "unsuspend", "--reason", "--tenant", "--role");
         assertThat(cli.run("completion", "fish").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void theEventStreamParserFramesEventsAsTheFormatSays() {
+        EventStreamReader.Parser parser = new EventStreamReader.Parser();
+        List<EventStreamReader.Event> events = new ArrayList<>();
+        for (String line : List.of(
+                ": keep-alive", "", "id: 5", "event: t", "data: {\"a\":", "data:1}", "retry: 10", "", "data", "")) {
+            parser.line(line).ifPresent(events::add);
+        }
+        assertThat(events)
+                .containsExactly(
+                        new EventStreamReader.Event("5", "t", "{\"a\":\n1}"),
+                        new EventStreamReader.Event(null, null, ""));
     }
 
     @Test

@@ -96,11 +96,16 @@ public final class ServerProcess implements AutoCloseable {
 
     /** GET on the API, as the CLI's JSON must equal it. */
     public String get(String path) {
+        return get(path, adminKey());
+    }
+
+    /** GET on the API with another key, e.g. one of another tenant. */
+    public String get(String path, String apiKey) {
         try {
             HttpResponse<String> response = HttpClient.newHttpClient()
                     .send(
                             HttpRequest.newBuilder(URI.create(url + path))
-                                    .header("Authorization", "Bearer " + adminKey())
+                                    .header("Authorization", "Bearer " + apiKey)
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
