@@ -67,6 +67,8 @@ public final class CliLatencyBench {
                     options.portRange(),
                     top.resolve("pgfleet-server.log"));
             server.awaitHealthy(client);
+            client.useKey(LifecycleBench.readAdminKey(top.resolve("home")));
+            home = top.resolve("home");
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < options.databases(); i++) {
                 String id = "list-" + i;
@@ -170,10 +172,14 @@ public final class CliLatencyBench {
         return out.toString();
     }
 
+    private static Path home;
+
     /** Runs one command to its end and returns its wall time; a wrong exit or output fails the bench. */
     private static long run(List<String> command, String url, List<String> ids) {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PGFLEET_SERVER", url);
+        // The CLI finds the local server's admin key there, as it does for a user on this machine.
+        builder.environment().put("PGFLEET_HOME", home.toString());
         long started = System.nanoTime();
         try {
             Process p = builder.start();
@@ -199,8 +205,11 @@ public final class CliLatencyBench {
 
     private static void get(HttpClient http, String url) {
         try {
-            HttpResponse<String> r =
-                    http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create(url))
+                            .header("Authorization", "Bearer " + LifecycleBench.readAdminKey(home))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("GET " + url + " answered " + r.statusCode());
             }
