@@ -10,9 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,14 +53,15 @@ public final class CliLatencyBench {
             System.out.println(USAGE);
             return;
         }
-        Path top = open(Path.of("/tmp", "pgfleet-bench-cli-" + Long.toString(System.currentTimeMillis(), 36)));
+        Path top = LifecycleBench.createOpenDirectory(
+                Path.of("/tmp", "pgfleet-bench-cli-" + Long.toString(System.currentTimeMillis(), 36)));
         PgfleetServerProcess server = null;
         int exit = 0;
         try {
             PgfleetClient client = new PgfleetClient(options.apiPort());
             server = PgfleetServerProcess.start(
                     options.launcher(),
-                    open(top.resolve("home")),
+                    LifecycleBench.createOpenDirectory(top.resolve("home")),
                     options.apiPort(),
                     options.portRange(),
                     top.resolve("pgfleet-server.log"));
@@ -236,11 +235,12 @@ public final class CliLatencyBench {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
-                case "--warmup" -> warmup = number(arg, value(args, ++i, arg), 0);
-                case "--databases" -> databases = number(arg, value(args, ++i, arg), 0);
-                case "--api-port" -> apiPort = number(arg, value(args, ++i, arg), 1);
-                case "--port-range" -> portRange = value(args, ++i, arg);
-                case "--pgfleet" -> launcher = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                case "--warmup" -> warmup = LifecycleBench.number(arg, LifecycleBench.value(args, ++i, arg), 0);
+                case "--databases" -> databases = LifecycleBench.number(arg, LifecycleBench.value(args, ++i, arg), 0);
+                case "--api-port" -> apiPort = LifecycleBench.number(arg, LifecycleBench.value(args, ++i, arg), 1);
+                case "--port-range" -> portRange = LifecycleBench.value(args, ++i, arg);
+                case "--pgfleet" ->
+                    launcher = Path.of(LifecycleBench.value(args, ++i, arg)).toAbsolutePath();
                 case "-h", "--help" -> {
                     return null;
                 }
@@ -248,51 +248,13 @@ public final class CliLatencyBench {
                     if (arg.startsWith("-")) {
                         throw new IllegalArgumentException("unknown option " + arg);
                     }
-                    runs = number("RUNS", arg, 1);
+                    runs = LifecycleBench.number("RUNS", arg, 1);
                 }
             }
         }
         if (launcher == null) {
-            for (Path dir = Path.of("").toAbsolutePath(); dir != null && launcher == null; dir = dir.getParent()) {
-                if (Files.isExecutable(dir.resolve("bin/pgfleet"))) {
-                    launcher = dir.resolve("bin/pgfleet");
-                }
-            }
-            if (launcher == null) {
-                throw new IllegalArgumentException(
-                        "no bin/pgfleet here or above; run from the repository or pass --pgfleet");
-            }
+            launcher = LifecycleBench.findLauncher();
         }
         return new Options(runs, warmup, databases, apiPort, portRange, launcher);
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static int number(String name, String text, int min) {
-        try {
-            int n = Integer.parseInt(text);
-            if (n < min) {
-                throw new IllegalArgumentException(name + ": " + n + " is below " + min);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + ": '" + text + "' is not a number");
-        }
-    }
-
-    /** Mode 0755: the instances' OS user must pass through to its directories below. */
-    private static Path open(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("creating " + dir, e);
-        }
     }
 }

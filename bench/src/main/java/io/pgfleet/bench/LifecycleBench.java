@@ -376,14 +376,14 @@ public final class LifecycleBench {
         return new Options(cycles, warmup, apiPort, range, launcher, keep);
     }
 
-    private static String value(String[] args, int i, String option) {
+    static String value(String[] args, int i, String option) {
         if (i >= args.length) {
             throw new IllegalArgumentException(option + " needs a value");
         }
         return args[i];
     }
 
-    private static int number(String name, String text, int min) {
+    static int number(String name, String text, int min) {
         try {
             int n = Integer.parseInt(text);
             if (n < min) {
