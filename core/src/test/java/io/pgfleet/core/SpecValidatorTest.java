@@ -311,7 +311,37 @@ class SpecValidatorTest {
         assertSingleError(
                 request("example", withCommand),
                 "spec.postgresql_conf.archive_command",
-                "runs programs or reads files");
+                "runs programs, loads code or reads files");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "jit_provider",
+                "dynamic_library_path",
+                "local_preload_libraries",
+                "session_preload_libraries",
+                "shared_preload_libraries",
+                "ssl_cert_file",
+                "ssl_key_file",
+                "ssl_ca_file",
+                "ssl_crl_file",
+                "ssl_crl_dir",
+                "ssl_dh_params_file",
+                "ssl_some_future_file",
+                "data_directory",
+                "hba_file",
+                "ident_file",
+                "config_file",
+                "external_pid_file",
+                "archive_library",
+                "some_future_command"
+            })
+    void parametersThatLoadCodeOrReadFilesAreRefused(String name) {
+        assertSingleError(
+                request("example", withConf(Map.of(name, "/tmp/x"))),
+                "spec.postgresql_conf." + name,
+                "runs programs, loads code or reads files");
     }
 
     @Test

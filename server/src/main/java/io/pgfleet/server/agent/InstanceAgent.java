@@ -33,9 +33,15 @@ public class InstanceAgent {
     private final PostgresDistribution distribution;
     private final SecretBox secrets;
     private final PgfleetProperties properties;
+    private final TenantOsUser osUsers;
 
     public InstanceAgent(
-            HostLayout layout, PostgresDistribution distribution, SecretBox secrets, PgfleetProperties properties) {
+            HostLayout layout,
+            PostgresDistribution distribution,
+            SecretBox secrets,
+            PgfleetProperties properties,
+            TenantOsUser osUsers) {
+        this.osUsers = osUsers;
         this.layout = layout;
         this.distribution = distribution;
         this.secrets = secrets;
@@ -44,7 +50,7 @@ public class InstanceAgent {
 
     public PostgresServer server(InstanceRow instance, String databaseId) {
         return new PostgresServer(
-                layout,
+                osUsers.of(instance),
                 distribution.binDir(instance.postgresVersion()),
                 new InstancePaths(layout.instanceDir(instance.id())),
                 "instance " + instance.nodeName() + " of " + databaseId);
@@ -113,7 +119,7 @@ public class InstanceAgent {
      */
     private PostgresServer observed(InstanceRow instance, String databaseId) {
         return new PostgresServer(
-                layout,
+                OsAccount.unusable("an observed instance is only read"),
                 null,
                 new InstancePaths(layout.instanceDir(instance.id())),
                 "instance " + instance.nodeName() + " of " + databaseId);
@@ -280,7 +286,7 @@ public class InstanceAgent {
                         ErrorCode.INVALID_SPEC,
                         "pgbouncer is not installed: install it (apt-get install pgbouncer) or pass --pgbouncer-bin"));
         return new PgBouncer(
-                layout,
+                osUsers.of(instance),
                 executable,
                 new InstancePaths(layout.instanceDir(instance.id())).pgbouncerDir(),
                 "pooler of instance " + instance.nodeName() + " of " + databaseId);

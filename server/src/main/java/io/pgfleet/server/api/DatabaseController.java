@@ -1,12 +1,17 @@
 package io.pgfleet.server.api;
 
 import io.pgfleet.core.CreateDatabaseRequest;
+import io.pgfleet.core.DatabaseSpec;
 import io.pgfleet.core.DatabaseState;
 import io.pgfleet.core.DatabaseUserSpec;
+import io.pgfleet.core.ErrorCode;
+import io.pgfleet.core.FieldError;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.SuperuserPowers;
 import io.pgfleet.core.UpdateDatabaseRequest;
 import io.pgfleet.server.agent.HostLayout;
 import io.pgfleet.server.agent.InstancePaths;
+import io.pgfleet.server.agent.PostgresDistribution;
 import io.pgfleet.server.agent.ServerLog;
 import io.pgfleet.server.api.Views.ConnectionInstance;
 import io.pgfleet.server.api.Views.ConnectionView;
@@ -56,6 +61,7 @@ public class DatabaseController {
     private final HostLayout layout;
     private final SecretBox secrets;
     private final PgfleetProperties properties;
+    private final PostgresDistribution distribution;
 
     public DatabaseController(
             DatabaseOperations operations,
@@ -63,7 +69,9 @@ public class DatabaseController {
             JdbcInstanceRepository instances,
             HostLayout layout,
             SecretBox secrets,
-            PgfleetProperties properties) {
+            PgfleetProperties properties,
+            PostgresDistribution distribution) {
+        this.distribution = distribution;
         this.operations = operations;
         this.databases = databases;
         this.instances = instances;
@@ -76,6 +84,7 @@ public class DatabaseController {
     @ResponseStatus(HttpStatus.ACCEPTED)
     public CreatedEnvelope create(
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller, @RequestBody CreateDatabaseRequest request) {
+        refuseSuperuserPowers(caller, null, request.spec());
         DatabaseOperations.Created created = operations.create(caller.tenant(), request);
         DatabaseRow db = created.database();
         return new CreatedEnvelope(DatabaseView.of(db, instances.byDatabase(db.uuid())), TaskView.of(created.task()));
@@ -129,6 +138,9 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestBody UpdateDatabaseRequest request) {
+        databases
+                .find(caller.tenant(), databaseId)
+                .ifPresent(current -> refuseSuperuserPowers(caller, current.spec(), request.spec()));
         DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, request);
         return new UpdateEnvelope(TaskView.of(updated.task()), updated.plan());
     }
@@ -268,6 +280,26 @@ public class DatabaseController {
                     pooled));
         }
         return new ConnectionView(db.id(), result);
+    }
+
+    /**
+     * Superuser power only from an admin key (DESIGN.md §7): an operator's spec that asks for it anew is
+     * a 403 naming each attribute and role, before anything is checked or stored.
+     */
+    private void refuseSuperuserPowers(Caller caller, DatabaseSpec current, DatabaseSpec desired) {
+        if (caller.isAdmin() || desired == null) {
+            return;
+        }
+        String version = desired.postgresVersion() != null
+                ? desired.postgresVersion()
+                : current != null ? current.postgresVersion() : distribution.defaultVersion();
+        List<FieldError> asked = SuperuserPowers.askedFor(current, desired, SuperuserPowers.major(version));
+        if (!asked.isEmpty()) {
+            String summary = asked.size() == 1
+                    ? asked.get(0).field() + ": " + asked.get(0).message()
+                    : asked.size() + " fields ask for superuser power, which only an admin key may grant; see errors";
+            throw new PgfleetException(ErrorCode.FORBIDDEN, summary, asked, null);
+        }
     }
 
     private static String enc(String s) {

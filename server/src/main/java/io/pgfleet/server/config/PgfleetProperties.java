@@ -33,7 +33,8 @@ public record PgfleetProperties(
 
     public PgfleetProperties {
         hostId = hostId == null || hostId.isBlank() ? "host-1" : hostId;
-        runAs = runAs == null || runAs.isBlank() ? "postgres" : runAs;
+        // Null: as root, each tenant's instances run as an OS user of their own (TenantOsUser).
+        runAs = runAs == null || runAs.isBlank() ? null : runAs;
         portRange = portRange == null || portRange.isBlank() ? "5433-5999" : portRange;
         listenAddresses = listenAddresses == null || listenAddresses.isBlank() ? "*" : listenAddresses;
         advertiseHost = advertiseHost == null || advertiseHost.isBlank() ? "localhost" : advertiseHost;

@@ -49,7 +49,8 @@ public class ServerOptions implements Callable<Integer> {
 
     @Option(
             names = "--run-as",
-            description = "OS user that runs instances when pgfleet runs as root (default postgres).")
+            description = "As root: run every new instance as this one OS user instead of one OS user per tenant"
+                    + " (tenants then share it).")
     String runAs;
 
     @Option(names = "--port-range", description = "Ports handed out to instances (default 5433-5999).")
