@@ -97,6 +97,19 @@ public class PostgresDistribution {
         return all;
     }
 
+    /**
+     * The PostgreSQL version a major runs as, "major.minor" for a bundled one (e.g. 17.11), the major
+     * alone for a system installation.
+     */
+    public String fullVersion(String major) {
+        String full = bundled.get(major);
+        if (system.containsKey(major) || full == null) {
+            return major;
+        }
+        String[] parts = full.split("\\.");
+        return parts.length >= 2 ? parts[0] + "." + parts[1] : full;
+    }
+
     public String defaultVersion() {
         return defaultVersion;
     }

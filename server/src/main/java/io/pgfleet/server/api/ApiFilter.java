@@ -282,6 +282,8 @@ public class ApiFilter extends OncePerRequestFilter {
         body.put("detail", detail);
         body.put("instance", request.getRequestURI());
         body.put("code", code);
+        body.put("name", code); // pgEdge Control Plane's error members
+        body.put("message", detail);
         response.setStatus(status);
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         response.getOutputStream().write(json.writeValueAsBytes(body));

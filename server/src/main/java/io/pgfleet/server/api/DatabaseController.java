@@ -16,7 +16,6 @@ import io.pgfleet.server.api.Views.DatabaseView;
 import io.pgfleet.server.api.Views.RestartRequest;
 import io.pgfleet.server.api.Views.ServerLogView;
 import io.pgfleet.server.api.Views.TaskEnvelope;
-import io.pgfleet.server.api.Views.TaskView;
 import io.pgfleet.server.api.Views.UpdateEnvelope;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
@@ -56,6 +55,7 @@ public class DatabaseController {
     private final HostLayout layout;
     private final SecretBox secrets;
     private final PgfleetProperties properties;
+    private final PgEdgeCompat compat;
 
     public DatabaseController(
             DatabaseOperations operations,
@@ -63,7 +63,9 @@ public class DatabaseController {
             JdbcInstanceRepository instances,
             HostLayout layout,
             SecretBox secrets,
-            PgfleetProperties properties) {
+            PgfleetProperties properties,
+            PgEdgeCompat compat) {
+        this.compat = compat;
         this.operations = operations;
         this.databases = databases;
         this.instances = instances;
@@ -78,7 +80,8 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller, @RequestBody CreateDatabaseRequest request) {
         DatabaseOperations.Created created = operations.create(caller.tenant(), request);
         DatabaseRow db = created.database();
-        return new CreatedEnvelope(DatabaseView.of(db, instances.byDatabase(db.uuid())), TaskView.of(created.task()));
+        return new CreatedEnvelope(
+                DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts()), compat.task(created.task()));
     }
 
     @GetMapping
@@ -108,7 +111,7 @@ public class DatabaseController {
                 instances.byDatabases(page.stream().map(DatabaseRow::uuid).toList()).stream()
                         .collect(Collectors.groupingBy(InstanceRow::databaseUuid));
         List<DatabaseView> views = page.stream()
-                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of())))
+                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of()), compat.facts()))
                 .toList();
         return new DatabaseList(
                 views,
@@ -119,7 +122,7 @@ public class DatabaseController {
     @GetMapping("/{databaseId}")
     public DatabaseView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
         DatabaseRow db = find(caller, databaseId);
-        return DatabaseView.of(db, instances.byDatabase(db.uuid()));
+        return DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts());
     }
 
     /** A spec update: the whole desired spec; 202 with the task and the plan it applies. */
@@ -130,13 +133,17 @@ public class DatabaseController {
             @PathVariable String databaseId,
             @RequestBody UpdateDatabaseRequest request) {
         DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, request);
-        return new UpdateEnvelope(TaskView.of(updated.task()), updated.plan());
+        DatabaseRow db = find(caller, databaseId);
+        return new UpdateEnvelope(
+                compat.task(updated.task()),
+                DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts()),
+                updated.plan());
     }
 
     @DeleteMapping("/{databaseId}")
     @ResponseStatus(HttpStatus.ACCEPTED)
     public TaskEnvelope delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
-        return new TaskEnvelope(TaskView.of(operations.delete(caller.tenant(), databaseId)));
+        return new TaskEnvelope(compat.task(operations.delete(caller.tenant(), databaseId)));
     }
 
     @PostMapping("/{databaseId}/suspend")
@@ -145,13 +152,13 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestBody Views.SuspendRequest body) {
-        return new TaskEnvelope(TaskView.of(operations.suspend(caller.tenant(), databaseId, body.reason())));
+        return new TaskEnvelope(compat.task(operations.suspend(caller.tenant(), databaseId, body.reason())));
     }
 
     @PostMapping("/{databaseId}/unsuspend")
     @ResponseStatus(HttpStatus.ACCEPTED)
     public TaskEnvelope unsuspend(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
-        return new TaskEnvelope(TaskView.of(operations.unsuspend(caller.tenant(), databaseId)));
+        return new TaskEnvelope(compat.task(operations.unsuspend(caller.tenant(), databaseId)));
     }
 
     @PostMapping({"/{databaseId}/instances/{instanceId}/stop", "/{databaseId}/instances/{instanceId}/stop-instance"})
@@ -160,7 +167,7 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable String instanceId) {
-        return new TaskEnvelope(TaskView.of(operations.stop(caller.tenant(), databaseId, instanceId)));
+        return new TaskEnvelope(compat.task(operations.stop(caller.tenant(), databaseId, instanceId)));
     }
 
     @PostMapping({"/{databaseId}/instances/{instanceId}/start", "/{databaseId}/instances/{instanceId}/start-instance"})
@@ -169,7 +176,7 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable String instanceId) {
-        return new TaskEnvelope(TaskView.of(operations.start(caller.tenant(), databaseId, instanceId)));
+        return new TaskEnvelope(compat.task(operations.start(caller.tenant(), databaseId, instanceId)));
     }
 
     @PostMapping({
@@ -183,7 +190,7 @@ public class DatabaseController {
             @PathVariable String instanceId,
             @RequestBody(required = false) RestartRequest body) {
         RestartRequest request = body == null ? new RestartRequest(null, null) : body;
-        return new TaskEnvelope(TaskView.of(operations.restart(
+        return new TaskEnvelope(compat.task(operations.restart(
                 caller.tenant(),
                 databaseId,
                 instanceId,

@@ -144,6 +144,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         ProblemDetail pd = ProblemDetail.forStatusAndDetail(status, detail);
         pd.setTitle(status.getReasonPhrase());
         pd.setProperty("code", code);
+        // pgEdge Control Plane's error members, so its clients read our errors too.
+        pd.setProperty("name", code);
+        pd.setProperty("message", detail);
         if (!errors.isEmpty()) {
             pd.setProperty(
                     "errors",
