@@ -58,7 +58,8 @@ public class InstanceAgent {
     public void prepare(InstanceRow instance, String databaseId, DatabaseSpec spec) {
         PostgresServer server = server(instance, databaseId);
         server.initDataDirectory(superuserPassword(instance));
-        server.writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
+        server.writeConfiguration(
+                instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
     }
 
     /**
@@ -208,7 +209,7 @@ public class InstanceAgent {
             List<String> reloadable,
             List<String> needRestart) {
         String subject = "instance " + instance.nodeName() + " of " + databaseId;
-        Map<String, String> conf = spec.effectiveConf();
+        Map<String, String> conf = spec.effectiveConf(instance.nodeName());
         try (Connection c = connect(instance, "postgres");
                 Statement st = c.createStatement()) {
             st.execute("SELECT pg_reload_conf()");

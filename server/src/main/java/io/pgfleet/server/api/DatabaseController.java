@@ -78,7 +78,9 @@ public class DatabaseController {
     @ResponseStatus(HttpStatus.ACCEPTED)
     public CreatedEnvelope create(
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller, @RequestBody CreateDatabaseRequest request) {
-        DatabaseOperations.Created created = operations.create(caller.tenant(), request);
+        DatabaseOperations.Created created = operations.create(
+                caller.tenant(),
+                new CreateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec())));
         DatabaseRow db = created.database();
         return new CreatedEnvelope(
                 DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts()), compat.task(created.task()));
@@ -132,7 +134,10 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestBody UpdateDatabaseRequest request) {
-        DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, request);
+        DatabaseOperations.Updated updated = operations.update(
+                caller.tenant(),
+                databaseId,
+                new UpdateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec())));
         DatabaseRow db = find(caller, databaseId);
         return new UpdateEnvelope(
                 compat.task(updated.task()),

@@ -64,6 +64,21 @@ public class PgEdgeCompat {
         };
     }
 
+    /**
+     * pgEdge writes versions as major.minor ("17.11"); pgfleet runs a major's bundled minor. A version
+     * this host runs is matched to its major; any other is left for the validator to refuse with the
+     * list of what this host offers.
+     */
+    public io.pgfleet.core.DatabaseSpec normalize(io.pgfleet.core.DatabaseSpec spec) {
+        if (spec == null) {
+            return null;
+        }
+        return spec.withPostgresVersion(distribution.majorOf(spec.postgresVersion()))
+                .withNodes(spec.nodes().stream()
+                        .map(n -> n == null ? null : n.withPostgresVersion(distribution.majorOf(n.postgresVersion())))
+                        .toList());
+    }
+
     /** A task with its node and host: from the instance row while it exists, else from the instance id. */
     public TaskView task(TaskRow row) {
         if (row.instanceId() == null) {
