@@ -93,10 +93,16 @@ public final class SpecValidator {
 
     private final Set<String> supportedVersions;
     private final Set<String> knownHosts;
+    private final int hostCpus;
 
     public SpecValidator(Set<String> supportedVersions, Set<String> knownHosts) {
+        this(supportedVersions, knownHosts, Runtime.getRuntime().availableProcessors());
+    }
+
+    public SpecValidator(Set<String> supportedVersions, Set<String> knownHosts, int hostCpus) {
         this.supportedVersions = Set.copyOf(supportedVersions);
         this.knownHosts = Set.copyOf(knownHosts);
+        this.hostCpus = hostCpus;
     }
 
     /** Throws a 422 listing every invalid field; returns normally when the request is acceptable. */
@@ -124,6 +130,7 @@ public final class SpecValidator {
             errors.add(new FieldError("spec", "is required"));
         } else {
             validateSpec(request.spec(), errors);
+            PgEdgeSpecRules.validateCreate(request.spec(), errors);
         }
         if (!errors.isEmpty()) {
             throw PgfleetException.invalidSpec(errors);
@@ -148,7 +155,8 @@ public final class SpecValidator {
         checkPort("spec.port", spec.port(), errors);
         validateNodes(spec, errors);
         validateUsers(spec.databaseUsers(), errors);
-        validateConf(spec.postgresqlConf(), errors);
+        validateConf("spec.postgresql_conf.", spec.postgresqlConf(), errors);
+        PgEdgeSpecRules.validate(spec, supportedVersions, hostCpus, errors);
         if (spec.pooler() != null) {
             validatePooler(spec.pooler(), errors);
         }
@@ -176,7 +184,6 @@ public final class SpecValidator {
             errors.add(new FieldError("spec.nodes", spec.nodes().size() + " nodes; at most " + MAX_NODES));
         }
         Set<String> names = new HashSet<>();
-        Set<Integer> ports = new HashSet<>();
         for (int i = 0; i < spec.nodes().size(); i++) {
             NodeSpec node = spec.nodes().get(i);
             String field = "spec.nodes[" + i + "]";
@@ -207,11 +214,6 @@ public final class SpecValidator {
                 }
             }
             checkPort(field + ".port", node.port(), errors);
-            Integer port = spec.requestedPort(node);
-            if (port != null && !ports.add(port)) {
-                errors.add(
-                        new FieldError(field + ".port", port + " is asked for by two nodes; give each node its own"));
-            }
         }
     }
 
@@ -279,9 +281,9 @@ public final class SpecValidator {
         }
     }
 
-    private static void validateConf(Map<String, String> conf, List<FieldError> errors) {
+    static void validateConf(String prefix, Map<String, String> conf, List<FieldError> errors) {
         conf.forEach((name, value) -> {
-            String field = "spec.postgresql_conf." + abbreviate(name);
+            String field = prefix + abbreviate(name);
             if (!PARAMETER_NAME.matcher(name).matches()) {
                 errors.add(new FieldError(field, "is not a parameter name"));
             } else if (OWNED_PARAMETERS.contains(name)) {
@@ -336,6 +338,7 @@ public final class SpecValidator {
         } else {
             validateSpec(request.spec(), errors);
             DatabaseSpec desired = request.spec();
+            PgEdgeSpecRules.validateUpdate(current, desired, errors);
             if (desired.databaseName() != null && !desired.databaseName().equals(current.databaseName())) {
                 errors.add(new FieldError(
                         "spec.database_name",

@@ -64,7 +64,8 @@ public class InstanceAgent {
     public void prepare(InstanceRow instance, String databaseId, DatabaseSpec spec) {
         PostgresServer server = server(instance, databaseId);
         server.initDataDirectory(superuserPassword(instance));
-        server.writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
+        server.writeConfiguration(
+                instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
     }
 
     /** InitDataDirectory: initdb with the instance's superuser; skipped when PG_VERSION exists. */
@@ -250,7 +251,7 @@ public class InstanceAgent {
             List<String> reloadable,
             List<String> needRestart) {
         String subject = "instance " + instance.nodeName() + " of " + databaseId;
-        Map<String, String> conf = spec.effectiveConf();
+        Map<String, String> conf = spec.effectiveConf(instance.nodeName());
         try (Connection c = connect(instance, "postgres");
                 Statement st = c.createStatement()) {
             st.execute("SELECT pg_reload_conf()");

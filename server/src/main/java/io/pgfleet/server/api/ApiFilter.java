@@ -69,7 +69,9 @@ public class ApiFilter extends OncePerRequestFilter {
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String path = request.getRequestURI();
         boolean guarded = path.startsWith("/v1/") || path.equals("/actuator/prometheus");
-        return !guarded || (path.equals("/v1/health") && READS.contains(request.getMethod()));
+        // The OpenAPI document holds no tenant's data: code generators fetch it without a key.
+        boolean open = path.equals("/v1/health") || path.equals("/v1/openapi.json");
+        return !guarded || (open && READS.contains(request.getMethod()));
     }
 
     @Override
@@ -282,6 +284,8 @@ public class ApiFilter extends OncePerRequestFilter {
         body.put("detail", detail);
         body.put("instance", request.getRequestURI());
         body.put("code", code);
+        body.put("name", code); // pgEdge Control Plane's error members
+        body.put("message", detail);
         response.setStatus(status);
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         response.getOutputStream().write(json.writeValueAsBytes(body));

@@ -21,7 +21,6 @@ import io.pgfleet.server.api.Views.DatabaseView;
 import io.pgfleet.server.api.Views.RestartRequest;
 import io.pgfleet.server.api.Views.ServerLogView;
 import io.pgfleet.server.api.Views.TaskEnvelope;
-import io.pgfleet.server.api.Views.TaskView;
 import io.pgfleet.server.api.Views.UpdateEnvelope;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
@@ -62,6 +61,7 @@ public class DatabaseController {
     private final SecretBox secrets;
     private final PgfleetProperties properties;
     private final PostgresDistribution distribution;
+    private final PgEdgeCompat compat;
 
     public DatabaseController(
             DatabaseOperations operations,
@@ -70,8 +70,10 @@ public class DatabaseController {
             HostLayout layout,
             SecretBox secrets,
             PgfleetProperties properties,
-            PostgresDistribution distribution) {
+            PostgresDistribution distribution,
+            PgEdgeCompat compat) {
         this.distribution = distribution;
+        this.compat = compat;
         this.operations = operations;
         this.databases = databases;
         this.instances = instances;
@@ -84,10 +86,13 @@ public class DatabaseController {
     @ResponseStatus(HttpStatus.ACCEPTED)
     public CreatedEnvelope create(
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller, @RequestBody CreateDatabaseRequest request) {
-        refuseSuperuserPowers(caller, null, request.spec());
-        DatabaseOperations.Created created = operations.create(caller.tenant(), request);
+        CreateDatabaseRequest normalized =
+                new CreateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec()));
+        refuseSuperuserPowers(caller, null, normalized.spec());
+        DatabaseOperations.Created created = operations.create(caller.tenant(), normalized);
         DatabaseRow db = created.database();
-        return new CreatedEnvelope(DatabaseView.of(db, instances.byDatabase(db.uuid())), TaskView.of(created.task()));
+        return new CreatedEnvelope(
+                DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts()), compat.task(created.task()));
     }
 
     @GetMapping
@@ -117,7 +122,7 @@ public class DatabaseController {
                 instances.byDatabases(page.stream().map(DatabaseRow::uuid).toList()).stream()
                         .collect(Collectors.groupingBy(InstanceRow::databaseUuid));
         List<DatabaseView> views = page.stream()
-                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of())))
+                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of()), compat.facts()))
                 .toList();
         return new DatabaseList(
                 views,
@@ -128,7 +133,7 @@ public class DatabaseController {
     @GetMapping("/{databaseId}")
     public DatabaseView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
         DatabaseRow db = find(caller, databaseId);
-        return DatabaseView.of(db, instances.byDatabase(db.uuid()));
+        return DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts());
     }
 
     /** A spec update: the whole desired spec; 202 with the task and the plan it applies. */
@@ -138,17 +143,23 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestBody UpdateDatabaseRequest request) {
+        UpdateDatabaseRequest normalized =
+                new UpdateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec()));
         databases
                 .find(caller.tenant(), databaseId)
-                .ifPresent(current -> refuseSuperuserPowers(caller, current.spec(), request.spec()));
-        DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, request);
-        return new UpdateEnvelope(TaskView.of(updated.task()), updated.plan());
+                .ifPresent(current -> refuseSuperuserPowers(caller, current.spec(), normalized.spec()));
+        DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, normalized);
+        DatabaseRow db = find(caller, databaseId);
+        return new UpdateEnvelope(
+                compat.task(updated.task()),
+                DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts()),
+                updated.plan());
     }
 
     @DeleteMapping("/{databaseId}")
     @ResponseStatus(HttpStatus.ACCEPTED)
     public TaskEnvelope delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
-        return new TaskEnvelope(TaskView.of(operations.delete(caller.tenant(), databaseId)));
+        return new TaskEnvelope(compat.task(operations.delete(caller.tenant(), databaseId)));
     }
 
     @PostMapping("/{databaseId}/suspend")
@@ -157,13 +168,13 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestBody Views.SuspendRequest body) {
-        return new TaskEnvelope(TaskView.of(operations.suspend(caller.tenant(), databaseId, body.reason())));
+        return new TaskEnvelope(compat.task(operations.suspend(caller.tenant(), databaseId, body.reason())));
     }
 
     @PostMapping("/{databaseId}/unsuspend")
     @ResponseStatus(HttpStatus.ACCEPTED)
     public TaskEnvelope unsuspend(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
-        return new TaskEnvelope(TaskView.of(operations.unsuspend(caller.tenant(), databaseId)));
+        return new TaskEnvelope(compat.task(operations.unsuspend(caller.tenant(), databaseId)));
     }
 
     @PostMapping({"/{databaseId}/instances/{instanceId}/stop", "/{databaseId}/instances/{instanceId}/stop-instance"})
@@ -172,7 +183,7 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable String instanceId) {
-        return new TaskEnvelope(TaskView.of(operations.stop(caller.tenant(), databaseId, instanceId)));
+        return new TaskEnvelope(compat.task(operations.stop(caller.tenant(), databaseId, instanceId)));
     }
 
     @PostMapping({"/{databaseId}/instances/{instanceId}/start", "/{databaseId}/instances/{instanceId}/start-instance"})
@@ -181,7 +192,7 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable String instanceId) {
-        return new TaskEnvelope(TaskView.of(operations.start(caller.tenant(), databaseId, instanceId)));
+        return new TaskEnvelope(compat.task(operations.start(caller.tenant(), databaseId, instanceId)));
     }
 
     @PostMapping({
@@ -195,7 +206,7 @@ public class DatabaseController {
             @PathVariable String instanceId,
             @RequestBody(required = false) RestartRequest body) {
         RestartRequest request = body == null ? new RestartRequest(null, null) : body;
-        return new TaskEnvelope(TaskView.of(operations.restart(
+        return new TaskEnvelope(compat.task(operations.restart(
                 caller.tenant(),
                 databaseId,
                 instanceId,

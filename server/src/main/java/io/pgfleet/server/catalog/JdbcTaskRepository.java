@@ -248,6 +248,19 @@ public class JdbcTaskRepository {
                 .list();
     }
 
+    /** The most recent {@code limit} entries of a task's log, oldest first. */
+    public List<TaskLogEntry> logTail(UUID taskId, int limit) {
+        return jdbc.sql("select * from (select * from task_log where task_id = ? order by entry_id desc limit ?) t"
+                        + " order by entry_id")
+                .params(taskId, limit)
+                .query((rs, n) -> new TaskLogEntry(
+                        rs.getLong("entry_id"),
+                        JdbcDatabaseRepository.instant(rs.getTimestamp("at")),
+                        rs.getString("message"),
+                        json.readObject(rs.getString("fields"))))
+                .list();
+    }
+
     private TaskRow map(ResultSet rs, int rowNum) throws SQLException {
         return new TaskRow(
                 rs.getObject("task_id", UUID.class),
