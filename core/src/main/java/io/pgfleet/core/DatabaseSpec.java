@@ -16,7 +16,35 @@ public record DatabaseSpec(
         Map<String, String> postgresqlConf,
         PoolerSpec pooler,
         String restartPolicy,
-        ResourcesSpec resources) {
+        ResourcesSpec resources,
+        String driftPolicy) {
+
+    /** What the drift check does with roles changed by hand: put them back (the default) or only say so. */
+    public static final List<String> DRIFT_POLICIES = List.of("repair", "report");
+
+    /** A spec without {@code drift_policy}. */
+    public DatabaseSpec(
+            String databaseName,
+            String postgresVersion,
+            Integer port,
+            List<NodeSpec> nodes,
+            List<DatabaseUserSpec> databaseUsers,
+            Map<String, String> postgresqlConf,
+            PoolerSpec pooler,
+            String restartPolicy,
+            ResourcesSpec resources) {
+        this(
+                databaseName,
+                postgresVersion,
+                port,
+                nodes,
+                databaseUsers,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                resources,
+                null);
+    }
 
     /** A spec without {@code resources}. */
     public DatabaseSpec(
@@ -55,12 +83,30 @@ public record DatabaseSpec(
 
     public DatabaseSpec withDatabaseUsers(List<DatabaseUserSpec> users) {
         return new DatabaseSpec(
-                databaseName, postgresVersion, port, nodes, users, postgresqlConf, pooler, restartPolicy, resources);
+                databaseName,
+                postgresVersion,
+                port,
+                nodes,
+                users,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                resources,
+                driftPolicy);
     }
 
     public DatabaseSpec withPostgresVersion(String version) {
         return new DatabaseSpec(
-                databaseName, version, port, nodes, databaseUsers, postgresqlConf, pooler, restartPolicy, resources);
+                databaseName,
+                version,
+                port,
+                nodes,
+                databaseUsers,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                resources,
+                driftPolicy);
     }
 
     public DatabaseSpec withNodes(List<NodeSpec> newNodes) {
@@ -73,7 +119,13 @@ public record DatabaseSpec(
                 postgresqlConf,
                 pooler,
                 restartPolicy,
-                resources);
+                resources,
+                driftPolicy);
+    }
+
+    /** Whether the drift check puts roles changed by hand back ({@code drift_policy} absent or "repair"). */
+    public boolean repairsDrift() {
+        return driftPolicy == null || driftPolicy.equals("repair");
     }
 
     /** Whether PgBouncer runs in front of every instance. */

@@ -165,16 +165,8 @@ public class DatabaseOperations {
                 .map(u ->
                         u.password() == null ? u.withPassword(Secret.generate().value()) : u)
                 .toList();
-        return new DatabaseSpec(
-                withVersion.databaseName(),
-                withVersion.postgresVersion(),
-                withVersion.port(),
-                nodes,
-                users,
-                withVersion.postgresqlConf(),
-                withVersion.pooler(),
-                withVersion.restartPolicy(),
-                withVersion.resources());
+        // with*: every other field of the spec (resources, drift_policy …) is kept as given.
+        return withVersion.withNodes(nodes).withDatabaseUsers(users);
     }
 
     private InstanceRow reserveInstance(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
@@ -397,16 +389,9 @@ public class DatabaseOperations {
                         ? u.withPassword(Secret.generate().value())
                         : u)
                 .toList();
-        return new DatabaseSpec(
-                desired.databaseName(),
-                current.postgresVersion(),
-                desired.port(),
-                nodes,
-                users,
-                desired.postgresqlConf(),
-                desired.pooler(),
-                desired.restartPolicy(),
-                desired.resources());
+        return desired.withPostgresVersion(current.postgresVersion())
+                .withNodes(nodes)
+                .withDatabaseUsers(users);
     }
 
     public TaskRow stop(String tenant, String databaseId, String instanceRef) {
