@@ -31,6 +31,7 @@ public class UpdateWorkflow {
     private final NodeSteps steps;
     private final Json json;
     private final TransactionTemplate tx;
+    private final UpdateRollback rollback;
 
     public UpdateWorkflow(
             JdbcInstanceRepository instances,
@@ -39,7 +40,8 @@ public class UpdateWorkflow {
             InstanceAgent agent,
             NodeSteps steps,
             Json json,
-            TransactionTemplate tx) {
+            TransactionTemplate tx,
+            UpdateRollback rollback) {
         this.instances = instances;
         this.ports = ports;
         this.states = states;
@@ -47,9 +49,19 @@ public class UpdateWorkflow {
         this.steps = steps;
         this.json = json;
         this.tx = tx;
+        this.rollback = rollback;
     }
 
+    /** Applies the update; when it fails, every instance goes back to the previous spec (UpdateRollback). */
     void run(TaskContext ctx, DatabaseRow db) {
+        try {
+            apply(ctx, db);
+        } catch (RuntimeException e) {
+            throw rollback.restore(ctx, db, e);
+        }
+    }
+
+    private void apply(TaskContext ctx, DatabaseRow db) {
         UpdatePlan plan = json.convert(ctx.task().request().get("plan"), UpdatePlan.class);
         Map<String, Secret> passwords = steps.passwords(db);
         List<InstanceRow> all = instances.byDatabase(db.uuid());
