@@ -173,6 +173,12 @@ public final class SpecValidator {
                     "spec.restart_policy",
                     "'" + abbreviate(spec.restartPolicy()) + "' is not one of " + RESTART_POLICIES));
         }
+        if (spec.driftPolicy() != null && !DatabaseSpec.DRIFT_POLICIES.contains(spec.driftPolicy())) {
+            errors.add(new FieldError(
+                    "spec.drift_policy",
+                    "'" + abbreviate(spec.driftPolicy()) + "' is not one of " + DatabaseSpec.DRIFT_POLICIES
+                            + " (repair puts roles changed by hand back; report only records them)"));
+        }
     }
 
     private void validateNodes(DatabaseSpec spec, List<FieldError> errors) {

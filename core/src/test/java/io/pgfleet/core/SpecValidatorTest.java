@@ -388,6 +388,44 @@ class SpecValidatorTest {
                 .doesNotThrowAnyException();
     }
 
+    // ---- drift_policy ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fix", "Repair", ""})
+    void unknownDriftPolicyIsRefused(String policy) {
+        assertSingleError(request("example", withDriftPolicy(policy)), "spec.drift_policy", "is not one of");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"repair", "report"})
+    void knownDriftPolicyIsAccepted(String policy) {
+        assertThatCode(() -> validator.validateCreate(request("example", withDriftPolicy(policy))))
+                .doesNotThrowAnyException();
+        assertThat(withDriftPolicy(policy).repairsDrift()).isEqualTo(policy.equals("repair"));
+    }
+
+    @Test
+    void driftIsRepairedWhenNoPolicyIsGiven() {
+        assertThat(validSpec().repairsDrift()).isTrue();
+    }
+
+    private DatabaseSpec withDriftPolicy(String policy) {
+        DatabaseSpec s = validSpec();
+        return new DatabaseSpec(
+                s.databaseName(),
+                s.postgresVersion(),
+                s.port(),
+                s.nodes(),
+                s.databaseUsers(),
+                s.postgresqlConf(),
+                s.pooler(),
+                s.restartPolicy(),
+                s.resources(),
+                s.cpus(),
+                s.memory(),
+                policy);
+    }
+
     // ---- pooler ----
 
     @Test

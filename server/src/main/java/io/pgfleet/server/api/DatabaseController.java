@@ -30,8 +30,6 @@ import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.security.Caller;
 import io.pgfleet.server.security.SecretBox;
 import io.pgfleet.server.tasks.DatabaseOperations;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -270,14 +268,9 @@ public class DatabaseController {
             password = encrypted == null ? "****" : secrets.open(encrypted).value();
         }
         List<ConnectionInstance> result = new ArrayList<>();
+        ConnectionUrls urls = new ConnectionUrls(
+                properties.advertiseHost(), db.spec().databaseName(), username, reveal ? password : null);
         for (InstanceRow i : instances.byDatabase(db.uuid())) {
-            String auth = username == null ? "" : enc(username) + ":" + (reveal ? enc(password) : password) + "@";
-            String direct = "postgresql://" + auth + properties.advertiseHost() + ":" + i.port() + "/"
-                    + enc(db.spec().databaseName());
-            String pooled = i.poolerPort() == null
-                    ? null
-                    : "postgresql://" + auth + properties.advertiseHost() + ":" + i.poolerPort() + "/"
-                            + enc(db.spec().databaseName());
             result.add(new ConnectionInstance(
                     i.id(),
                     i.nodeName(),
@@ -287,8 +280,10 @@ public class DatabaseController {
                     i.poolerPort(),
                     username,
                     db.spec().databaseName(),
-                    direct,
-                    pooled));
+                    urls.libpq(i.port()),
+                    i.poolerPort() == null ? null : urls.libpq(i.poolerPort()),
+                    urls.jdbc(i.port(), false),
+                    i.poolerPort() == null ? null : urls.jdbc(i.poolerPort(), true)));
         }
         return new ConnectionView(db.id(), result);
     }
@@ -311,10 +306,6 @@ public class DatabaseController {
                     : asked.size() + " fields ask for superuser power, which only an admin key may grant; see errors";
             throw new PgfleetException(ErrorCode.FORBIDDEN, summary, asked, null);
         }
-    }
-
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private DatabaseRow find(Caller caller, String databaseId) {

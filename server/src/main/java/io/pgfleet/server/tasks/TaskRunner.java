@@ -329,7 +329,11 @@ public class TaskRunner implements SmartLifecycle {
         String outcome = "failed";
         try {
             ctx.log(task.type().label() + " started");
-            stepRunner.run(ctx, workflows.plan(ctx));
+            try {
+                stepRunner.run(ctx, workflows.plan(ctx));
+            } catch (RuntimeException e) {
+                throw workflows.afterFailure(ctx, e);
+            }
             tx.executeWithoutResult(s -> {
                 tasks.finish(task.taskId(), TaskStatus.COMPLETED, null);
                 taskEvent(task, "task.completed", task.type().label() + " completed", Map.of());

@@ -34,6 +34,7 @@ public class UpdateWorkflow {
     private final NodeSteps steps;
     private final Json json;
     private final TransactionTemplate tx;
+    private final UpdateRollback rollback;
 
     public UpdateWorkflow(
             JdbcInstanceRepository instances,
@@ -41,13 +42,20 @@ public class UpdateWorkflow {
             InstanceAgent agent,
             NodeSteps steps,
             Json json,
-            TransactionTemplate tx) {
+            TransactionTemplate tx,
+            UpdateRollback rollback) {
         this.instances = instances;
         this.ports = ports;
         this.agent = agent;
         this.steps = steps;
         this.json = json;
         this.tx = tx;
+        this.rollback = rollback;
+    }
+
+    /** When the update's steps failed: every instance goes back to the previous spec (UpdateRollback). */
+    RuntimeException rollBack(TaskContext ctx, RuntimeException cause) {
+        return rollback.restore(ctx, ctx.task().databaseUuid(), cause);
     }
 
     Workflow plan(TaskContext ctx, DatabaseRow db) {

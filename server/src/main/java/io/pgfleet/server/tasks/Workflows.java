@@ -69,6 +69,14 @@ public class Workflows {
         };
     }
 
+    /**
+     * What a failed task leaves behind: a failed update puts every instance back on the previous spec
+     * and answers the exception the task fails with; other tasks fail as they are.
+     */
+    public RuntimeException afterFailure(TaskContext ctx, RuntimeException cause) {
+        return ctx.task().type() == io.pgfleet.core.TaskType.UPDATE ? update.rollBack(ctx, cause) : cause;
+    }
+
     private InstanceRow instance(TaskContext ctx) {
         return instances
                 .find(ctx.task().instanceId())
