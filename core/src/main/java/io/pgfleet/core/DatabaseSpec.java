@@ -37,6 +37,11 @@ public record DatabaseSpec(
         postgresqlConf = postgresqlConf == null ? Map.of() : Map.copyOf(postgresqlConf);
     }
 
+    /** {@code restart_policy} as the enum; absent (or, before validation, unknown) is {@code always}. */
+    public RestartPolicy effectiveRestartPolicy() {
+        return RestartPolicy.fromLabel(restartPolicy).orElse(RestartPolicy.ALWAYS);
+    }
+
     /** The port a node asks for: its own, else the spec-wide one for the first node, else none (auto-assign). */
     public Integer requestedPort(NodeSpec node) {
         if (node.port() != null) {

@@ -30,6 +30,7 @@ public class RoleDriftMonitor implements SmartLifecycle {
     private final JdbcInstanceRepository instances;
     private final JdbcTaskRepository tasks;
     private final InstanceAgent agent;
+    private final InstanceRuntimes runtimes;
     private final NodeSteps steps;
     private final PgfleetProperties properties;
     private ScheduledExecutorService timer;
@@ -39,12 +40,14 @@ public class RoleDriftMonitor implements SmartLifecycle {
             JdbcInstanceRepository instances,
             JdbcTaskRepository tasks,
             InstanceAgent agent,
+            InstanceRuntimes runtimes,
             NodeSteps steps,
             PgfleetProperties properties) {
         this.databases = databases;
         this.instances = instances;
         this.tasks = tasks;
         this.agent = agent;
+        this.runtimes = runtimes;
         this.steps = steps;
         this.properties = properties;
     }
@@ -75,7 +78,7 @@ public class RoleDriftMonitor implements SmartLifecycle {
                 if (db == null || tasks.conflicting(db.uuid(), null, true, null).isPresent()) {
                     continue;
                 }
-                List<String> drift = agent.verifyRoles(instance, db.id(), db.spec(), steps.passwords(db));
+                List<String> drift = agent.verifyRoles(runtimes.of(db, instance), db.spec(), steps.passwords(db));
                 // Re-check: a task that started meanwhile may have changed the roles under the check.
                 if (tasks.conflicting(db.uuid(), null, true, null).isEmpty()) {
                     steps.recordDrift(db, instance, drift);
