@@ -3,6 +3,7 @@ package io.pgfleet.bench;
 import io.pgfleet.bench.PgfleetClient.Node;
 import io.pgfleet.bench.PgfleetClient.Spec;
 import io.pgfleet.bench.PgfleetClient.User;
+import io.pgfleet.testkit.PgfleetProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -55,17 +56,16 @@ public final class CliLatencyBench {
         }
         Path top = LifecycleBench.createOpenDirectory(
                 Path.of("/tmp", "pgfleet-bench-cli-" + Long.toString(System.currentTimeMillis(), 36)));
-        PgfleetServerProcess server = null;
+        PgfleetProcess server = null;
         int exit = 0;
         try {
             PgfleetClient client = new PgfleetClient(options.apiPort());
-            server = PgfleetServerProcess.start(
+            server = LifecycleBench.startServer(
                     options.launcher(),
                     LifecycleBench.createOpenDirectory(top.resolve("home")),
                     options.apiPort(),
                     options.portRange(),
                     top.resolve("pgfleet-server.log"));
-            server.awaitHealthy(client);
             client.useKey(LifecycleBench.readAdminKey(top.resolve("home")));
             home = top.resolve("home");
             List<String> ids = new ArrayList<>();
