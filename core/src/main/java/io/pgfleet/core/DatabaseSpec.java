@@ -18,9 +18,13 @@ public record DatabaseSpec(
         String restartPolicy,
         ResourcesSpec resources,
         String cpus,
-        String memory) {
+        String memory,
+        String driftPolicy) {
 
-    /** A spec without pgEdge's {@code cpus} and {@code memory}. */
+    /** What the drift check does with roles changed by hand: put them back (the default) or only say so. */
+    public static final List<String> DRIFT_POLICIES = List.of("repair", "report");
+
+    /** A spec without pgEdge's {@code cpus} and {@code memory}, nor {@code drift_policy}. */
     public DatabaseSpec(
             String databaseName,
             String postgresVersion,
@@ -41,6 +45,7 @@ public record DatabaseSpec(
                 pooler,
                 restartPolicy,
                 resources,
+                null,
                 null,
                 null);
     }
@@ -64,6 +69,7 @@ public record DatabaseSpec(
                 postgresqlConf,
                 pooler,
                 restartPolicy,
+                null,
                 null,
                 null,
                 null);
@@ -107,7 +113,8 @@ public record DatabaseSpec(
                 restartPolicy,
                 resources,
                 cpus,
-                memory);
+                memory,
+                driftPolicy);
     }
 
     public DatabaseSpec withPostgresVersion(String version) {
@@ -122,7 +129,8 @@ public record DatabaseSpec(
                 restartPolicy,
                 resources,
                 cpus,
-                memory);
+                memory,
+                driftPolicy);
     }
 
     public DatabaseSpec withNodes(List<NodeSpec> newNodes) {
@@ -137,7 +145,13 @@ public record DatabaseSpec(
                 restartPolicy,
                 resources,
                 cpus,
-                memory);
+                memory,
+                driftPolicy);
+    }
+
+    /** Whether the drift check puts roles changed by hand back ({@code drift_policy} absent or "repair"). */
+    public boolean repairsDrift() {
+        return driftPolicy == null || driftPolicy.equals("repair");
     }
 
     /** Whether PgBouncer runs in front of every instance. */

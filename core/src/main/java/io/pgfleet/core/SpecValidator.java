@@ -25,11 +25,6 @@ public final class SpecValidator {
     public static final Set<String> OWNED_PARAMETERS = Set.of(
             "port",
             "listen_addresses",
-            "data_directory",
-            "hba_file",
-            "ident_file",
-            "config_file",
-            "external_pid_file",
             "unix_socket_directories",
             "unix_socket_group",
             "unix_socket_permissions",
@@ -41,10 +36,20 @@ public final class SpecValidator {
             "standard_conforming_strings");
 
     /**
-     * Parameters no spec may set: each runs a program, loads code or reads a file as the instance
-     * user, which on a root-run pgfleet would reach beyond the database.
+     * Parameters no spec may set: each runs a program, loads code or reads or writes a file as the
+     * instance's OS user, which would reach beyond the database. {@link #isForbiddenParameter} also
+     * refuses every {@code *_command}, {@code *_library}, {@code *_libraries} and {@code ssl_*_file}.
      */
     public static final Set<String> FORBIDDEN_PARAMETERS = Set.of(
+            "jit_provider",
+            "data_directory",
+            "hba_file",
+            "ident_file",
+            "config_file",
+            "external_pid_file",
+            "promote_trigger_file",
+            "primary_conninfo",
+            "primary_slot_name",
             "archive_command",
             "archive_library",
             "restore_command",
@@ -168,6 +173,12 @@ public final class SpecValidator {
                     "spec.restart_policy",
                     "'" + abbreviate(spec.restartPolicy()) + "' is not one of " + RESTART_POLICIES));
         }
+        if (spec.driftPolicy() != null && !DatabaseSpec.DRIFT_POLICIES.contains(spec.driftPolicy())) {
+            errors.add(new FieldError(
+                    "spec.drift_policy",
+                    "'" + abbreviate(spec.driftPolicy()) + "' is not one of " + DatabaseSpec.DRIFT_POLICIES
+                            + " (repair puts roles changed by hand back; report only records them)"));
+        }
     }
 
     private void validateNodes(DatabaseSpec spec, List<FieldError> errors) {
@@ -283,14 +294,26 @@ public final class SpecValidator {
                 errors.add(new FieldError(field, "is not a parameter name"));
             } else if (OWNED_PARAMETERS.contains(name)) {
                 errors.add(new FieldError(field, "is set by pgfleet and cannot be changed in the spec"));
-            } else if (FORBIDDEN_PARAMETERS.contains(name.toLowerCase(Locale.ROOT))) {
+            } else if (isForbiddenParameter(name)) {
                 errors.add(new FieldError(
-                        field, "runs programs or reads files as the instance's OS user; pgfleet does not allow it"));
+                        field,
+                        "runs programs, loads code or reads files as the instance's OS user; pgfleet does not allow"
+                                + " it"));
             }
             if (value == null || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0 || value.length() > 1024) {
                 errors.add(new FieldError(field, "values are single-line strings of at most 1024 characters"));
             }
         });
+    }
+
+    /** Whether {@code name} is a parameter no spec may set (case-insensitive, like PostgreSQL's names). */
+    public static boolean isForbiddenParameter(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return FORBIDDEN_PARAMETERS.contains(lower)
+                || lower.endsWith("_command")
+                || lower.endsWith("_library")
+                || lower.endsWith("_libraries")
+                || (lower.startsWith("ssl_") && (lower.endsWith("_file") || lower.endsWith("_dir")));
     }
 
     private static void validatePooler(PoolerSpec pooler, List<FieldError> errors) {

@@ -101,7 +101,7 @@ class PgEdgeSpecRulesTest {
 
     private static DatabaseSpec spec(String cpus, String memory, NodeSpec... nodes) {
         return new DatabaseSpec(
-                "example", "17", null, List.of(nodes), List.of(), Map.of(), null, null, null, cpus, memory);
+                "example", "17", null, List.of(nodes), List.of(), Map.of(), null, null, null, cpus, memory, null);
     }
 
     private static CreateDatabaseRequest request(DatabaseSpec spec) {

@@ -311,7 +311,37 @@ class SpecValidatorTest {
         assertSingleError(
                 request("example", withCommand),
                 "spec.postgresql_conf.archive_command",
-                "runs programs or reads files");
+                "runs programs, loads code or reads files");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "jit_provider",
+                "dynamic_library_path",
+                "local_preload_libraries",
+                "session_preload_libraries",
+                "shared_preload_libraries",
+                "ssl_cert_file",
+                "ssl_key_file",
+                "ssl_ca_file",
+                "ssl_crl_file",
+                "ssl_crl_dir",
+                "ssl_dh_params_file",
+                "ssl_some_future_file",
+                "data_directory",
+                "hba_file",
+                "ident_file",
+                "config_file",
+                "external_pid_file",
+                "archive_library",
+                "some_future_command"
+            })
+    void parametersThatLoadCodeOrReadFilesAreRefused(String name) {
+        assertSingleError(
+                request("example", withConf(Map.of(name, "/tmp/x"))),
+                "spec.postgresql_conf." + name,
+                "runs programs, loads code or reads files");
     }
 
     @Test
@@ -356,6 +386,44 @@ class SpecValidatorTest {
     void knownRestartPolicyIsAccepted(String policy) {
         assertThatCode(() -> validator.validateCreate(request("example", withRestartPolicy(policy))))
                 .doesNotThrowAnyException();
+    }
+
+    // ---- drift_policy ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fix", "Repair", ""})
+    void unknownDriftPolicyIsRefused(String policy) {
+        assertSingleError(request("example", withDriftPolicy(policy)), "spec.drift_policy", "is not one of");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"repair", "report"})
+    void knownDriftPolicyIsAccepted(String policy) {
+        assertThatCode(() -> validator.validateCreate(request("example", withDriftPolicy(policy))))
+                .doesNotThrowAnyException();
+        assertThat(withDriftPolicy(policy).repairsDrift()).isEqualTo(policy.equals("repair"));
+    }
+
+    @Test
+    void driftIsRepairedWhenNoPolicyIsGiven() {
+        assertThat(validSpec().repairsDrift()).isTrue();
+    }
+
+    private DatabaseSpec withDriftPolicy(String policy) {
+        DatabaseSpec s = validSpec();
+        return new DatabaseSpec(
+                s.databaseName(),
+                s.postgresVersion(),
+                s.port(),
+                s.nodes(),
+                s.databaseUsers(),
+                s.postgresqlConf(),
+                s.pooler(),
+                s.restartPolicy(),
+                s.resources(),
+                s.cpus(),
+                s.memory(),
+                policy);
     }
 
     // ---- pooler ----

@@ -1,12 +1,17 @@
 package io.pgfleet.server.api;
 
 import io.pgfleet.core.CreateDatabaseRequest;
+import io.pgfleet.core.DatabaseSpec;
 import io.pgfleet.core.DatabaseState;
 import io.pgfleet.core.DatabaseUserSpec;
+import io.pgfleet.core.ErrorCode;
+import io.pgfleet.core.FieldError;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.SuperuserPowers;
 import io.pgfleet.core.UpdateDatabaseRequest;
 import io.pgfleet.server.agent.HostLayout;
 import io.pgfleet.server.agent.InstancePaths;
+import io.pgfleet.server.agent.PostgresDistribution;
 import io.pgfleet.server.agent.ServerLog;
 import io.pgfleet.server.api.Views.ConnectionInstance;
 import io.pgfleet.server.api.Views.ConnectionView;
@@ -25,8 +30,6 @@ import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.security.Caller;
 import io.pgfleet.server.security.SecretBox;
 import io.pgfleet.server.tasks.DatabaseOperations;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +58,7 @@ public class DatabaseController {
     private final HostLayout layout;
     private final SecretBox secrets;
     private final PgfleetProperties properties;
+    private final PostgresDistribution distribution;
     private final PgEdgeCompat compat;
 
     public DatabaseController(
@@ -64,7 +68,9 @@ public class DatabaseController {
             HostLayout layout,
             SecretBox secrets,
             PgfleetProperties properties,
+            PostgresDistribution distribution,
             PgEdgeCompat compat) {
+        this.distribution = distribution;
         this.compat = compat;
         this.operations = operations;
         this.databases = databases;
@@ -78,9 +84,10 @@ public class DatabaseController {
     @ResponseStatus(HttpStatus.ACCEPTED)
     public CreatedEnvelope create(
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller, @RequestBody CreateDatabaseRequest request) {
-        DatabaseOperations.Created created = operations.create(
-                caller.tenant(),
-                new CreateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec())));
+        CreateDatabaseRequest normalized =
+                new CreateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec()));
+        refuseSuperuserPowers(caller, null, normalized.spec());
+        DatabaseOperations.Created created = operations.create(caller.tenant(), normalized);
         DatabaseRow db = created.database();
         return new CreatedEnvelope(
                 DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts()), compat.task(created.task()));
@@ -134,10 +141,12 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestBody UpdateDatabaseRequest request) {
-        DatabaseOperations.Updated updated = operations.update(
-                caller.tenant(),
-                databaseId,
-                new UpdateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec())));
+        UpdateDatabaseRequest normalized =
+                new UpdateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec()));
+        databases
+                .find(caller.tenant(), databaseId)
+                .ifPresent(current -> refuseSuperuserPowers(caller, current.spec(), normalized.spec()));
+        DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, normalized);
         DatabaseRow db = find(caller, databaseId);
         return new UpdateEnvelope(
                 compat.task(updated.task()),
@@ -259,14 +268,9 @@ public class DatabaseController {
             password = encrypted == null ? "****" : secrets.open(encrypted).value();
         }
         List<ConnectionInstance> result = new ArrayList<>();
+        ConnectionUrls urls = new ConnectionUrls(
+                properties.advertiseHost(), db.spec().databaseName(), username, reveal ? password : null);
         for (InstanceRow i : instances.byDatabase(db.uuid())) {
-            String auth = username == null ? "" : enc(username) + ":" + (reveal ? enc(password) : password) + "@";
-            String direct = "postgresql://" + auth + properties.advertiseHost() + ":" + i.port() + "/"
-                    + enc(db.spec().databaseName());
-            String pooled = i.poolerPort() == null
-                    ? null
-                    : "postgresql://" + auth + properties.advertiseHost() + ":" + i.poolerPort() + "/"
-                            + enc(db.spec().databaseName());
             result.add(new ConnectionInstance(
                     i.id(),
                     i.nodeName(),
@@ -276,14 +280,32 @@ public class DatabaseController {
                     i.poolerPort(),
                     username,
                     db.spec().databaseName(),
-                    direct,
-                    pooled));
+                    urls.libpq(i.port()),
+                    i.poolerPort() == null ? null : urls.libpq(i.poolerPort()),
+                    urls.jdbc(i.port(), false),
+                    i.poolerPort() == null ? null : urls.jdbc(i.poolerPort(), true)));
         }
         return new ConnectionView(db.id(), result);
     }
 
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    /**
+     * Superuser power only from an admin key (DESIGN.md §7): an operator's spec that asks for it anew is
+     * a 403 naming each attribute and role, before anything is checked or stored.
+     */
+    private void refuseSuperuserPowers(Caller caller, DatabaseSpec current, DatabaseSpec desired) {
+        if (caller.isAdmin() || desired == null) {
+            return;
+        }
+        String version = desired.postgresVersion() != null
+                ? desired.postgresVersion()
+                : current != null ? current.postgresVersion() : distribution.defaultVersion();
+        List<FieldError> asked = SuperuserPowers.askedFor(current, desired, SuperuserPowers.major(version));
+        if (!asked.isEmpty()) {
+            String summary = asked.size() == 1
+                    ? asked.get(0).field() + ": " + asked.get(0).message()
+                    : asked.size() + " fields ask for superuser power, which only an admin key may grant; see errors";
+            throw new PgfleetException(ErrorCode.FORBIDDEN, summary, asked, null);
+        }
     }
 
     private DatabaseRow find(Caller caller, String databaseId) {

@@ -171,7 +171,9 @@ public final class Views {
             String user,
             String database,
             String directUrl,
-            String pooledUrl) {}
+            String pooledUrl,
+            String jdbcUrl,
+            String pooledJdbcUrl) {}
 
     public record ConnectionView(String databaseId, List<ConnectionInstance> instances) {}
 

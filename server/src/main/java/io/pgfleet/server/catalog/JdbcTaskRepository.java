@@ -222,6 +222,21 @@ public class JdbcTaskRepository {
                 .update();
     }
 
+    /** Records that a step of the task finished; recording it again changes nothing. */
+    public void recordStep(UUID taskId, String step) {
+        jdbc.sql("insert into task_steps (task_id, step) values (?, ?) on conflict do nothing")
+                .params(taskId, step)
+                .update();
+    }
+
+    /** The keys of the task's finished steps. */
+    public java.util.Set<String> finishedSteps(UUID taskId) {
+        return new java.util.HashSet<>(jdbc.sql("select step from task_steps where task_id = ?")
+                .param(taskId)
+                .query(String.class)
+                .list());
+    }
+
     public List<TaskLogEntry> log(UUID taskId, Long afterEntryId, int limit) {
         return jdbc.sql("select * from task_log where task_id = ? and entry_id > ? order by entry_id limit ?")
                 .params(taskId, afterEntryId == null ? 0L : afterEntryId, limit)

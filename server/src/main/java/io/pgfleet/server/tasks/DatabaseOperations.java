@@ -165,6 +165,7 @@ public class DatabaseOperations {
                 .map(u ->
                         u.password() == null ? u.withPassword(Secret.generate().value()) : u)
                 .toList();
+        // with*: every other field of the spec (resources, drift_policy …) is kept as given.
         return withVersion.withNodes(nodes).withDatabaseUsers(users);
     }
 
@@ -267,6 +268,9 @@ public class DatabaseOperations {
                                     + i.state().label() + "; update the spec when it is stable");
                 }
             }
+            // Taken before anything is stored: what a failed update goes back to.
+            Map<String, Object> previous =
+                    UpdateRollback.snapshot(db, current, databases.userPasswords(db.uuid()), json);
             DatabaseSpec desired = completeUpdate(db.spec(), request.spec());
             Map<String, ServerParameter> settings = Map.of();
             if (!desired.effectiveConfs().equals(db.spec().effectiveConfs())) {
@@ -343,8 +347,13 @@ public class DatabaseOperations {
                     "database.updated",
                     "database " + db.id() + ": spec update accepted",
                     Map.of("plan", json.toMap(plan)));
-            TaskRow task =
-                    newTask(db, null, TaskType.UPDATE, TaskStatus.PENDING, null, Map.of("plan", json.toMap(plan)));
+            TaskRow task = newTask(
+                    db,
+                    null,
+                    TaskType.UPDATE,
+                    TaskStatus.PENDING,
+                    null,
+                    Map.of("plan", json.toMap(plan), UpdateRollback.REQUEST_KEY, previous));
             return new Updated(task, plan);
         });
         runner.wake();
