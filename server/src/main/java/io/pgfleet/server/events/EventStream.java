@@ -54,6 +54,13 @@ public class EventStream implements SmartLifecycle {
         emitter.onCompletion(() -> subscribers.remove(subscriber));
         emitter.onTimeout(() -> subscribers.remove(subscriber));
         emitter.onError(e -> subscribers.remove(subscriber));
+        try {
+            // Sent before the handler returns, so the headers and this line leave at once: a client
+            // (or a proxy) sees the stream open instead of waiting for the first event.
+            emitter.send(SseEmitter.event().comment("stream open"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("event stream: could not open", e);
+        }
         subscribers.add(subscriber);
         return emitter;
     }
