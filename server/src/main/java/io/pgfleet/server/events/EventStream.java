@@ -54,6 +54,13 @@ public class EventStream implements SmartLifecycle {
         emitter.onCompletion(() -> subscribers.remove(subscriber));
         emitter.onTimeout(() -> subscribers.remove(subscriber));
         emitter.onError(e -> subscribers.remove(subscriber));
+        try {
+            // Sent at once, so the client sees the stream open now rather than at the first event.
+            emitter.send(SseEmitter.event().comment("open"));
+        } catch (IOException e) {
+            emitter.completeWithError(e);
+            return emitter;
+        }
         subscribers.add(subscriber);
         return emitter;
     }
