@@ -185,9 +185,12 @@ export function databaseView(main, id) {
   }
 
   function accepted(task) {
-    fill(notice, h('p', {class: 'ok', role: 'status'},
-      `${task.type} task ${task.status}${task.scheduled_at ? ' for ' + new Date(task.scheduled_at).toLocaleString() : ''}`));
-    tasks.follow(task.task_id);
+    const line = h('p', {class: 'ok', role: 'status'});
+    const when = task.scheduled_at ? ' for ' + new Date(task.scheduled_at).toLocaleString() : '';
+    const say = (status) => fill(line, `${task.type} task ${status}${status === 'scheduled' ? when : ''}`);
+    say(task.status);
+    fill(notice, line);
+    tasks.follow(task.task_id, say);
     load();
   }
 

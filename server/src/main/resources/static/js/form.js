@@ -70,9 +70,9 @@ function formView(main, db) {
       const port = input(`Port of node ${i + 1}`, p + '.port', {type: 'number', value: n.port ?? '', placeholder: 'auto'});
       const hosts = input(`Hosts of node ${i + 1}`, p + '.host_ids',
         {type: 'text', value: (n.host_ids || []).join(', '), placeholder: 'any'});
-      name.el.addEventListener('input', () => { n.name = name.el.value.trim(); });
-      port.el.addEventListener('input', () => { n.port = port.el.value ? Number(port.el.value) : null; });
-      hosts.el.addEventListener('input', () => { n.host_ids = csv(hosts.el.value); });
+      onEdit(name.el, () => { n.name = name.el.value.trim(); });
+      onEdit(port.el, () => { n.port = port.el.value ? Number(port.el.value) : null; });
+      onEdit(hosts.el, () => { n.host_ids = csv(hosts.el.value); });
       return h('div', {class: 'row', 'data-field': p}, name.box, port.box, hosts.box,
         model.nodes.length > 1 ? h('button', {type: 'button', class: 'small',
           onclick: () => { model.nodes.splice(i, 1); renderNodes(); }}, `Remove node ${i + 1}`) : null);
@@ -89,10 +89,10 @@ function formView(main, db) {
         {type: 'text', value: (u.attributes || []).join(', '), placeholder: 'LOGIN, CREATEDB'});
       const ownerId = 'owner-' + ++seq;
       const owner = h('input', {type: 'checkbox', id: ownerId, 'data-field': p + '.db_owner', checked: !!u.db_owner});
-      name.el.addEventListener('input', () => { u.username = name.el.value.trim(); });
-      pw.el.addEventListener('input', () => { u.password = pw.el.value || undefined; });
-      attrs.el.addEventListener('input', () => { u.attributes = csv(attrs.el.value); });
-      owner.addEventListener('change', () => { u.db_owner = owner.checked; });
+      onEdit(name.el, () => { u.username = name.el.value.trim(); });
+      onEdit(pw.el, () => { u.password = pw.el.value || undefined; });
+      onEdit(attrs.el, () => { u.attributes = csv(attrs.el.value); });
+      onEdit(owner, () => { u.db_owner = owner.checked; });
       return h('div', {class: 'row', 'data-field': p}, name.box, pw.box, attrs.box,
         h('div', {class: 'field check'}, owner, h('label', {for: ownerId}, 'Database owner')),
         h('button', {type: 'button', class: 'small', onclick: () => { model.users.splice(i, 1); renderUsers(); }},
@@ -164,6 +164,12 @@ function formView(main, db) {
     {href: '#/databases/' + enc(db.id)}, db.id)] : null),
   h('h1', null, editing ? 'Update ' + db.id : 'Create a database'), form);
   return () => {};
+}
+
+/** Typing, pasting, clearing and autofill all end in an input or a change event. */
+function onEdit(el, fn) {
+  el.addEventListener('input', fn);
+  el.addEventListener('change', fn);
 }
 
 function clean(o) {

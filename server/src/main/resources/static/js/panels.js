@@ -106,9 +106,9 @@ export function tasksPanel(base, getDb) {
     if (done !== null) update();
   }
 
-  function follow(taskId) {
+  function follow(taskId, onStatus) {
     clearTimeout(timer);
-    following = {taskId, entries: [], after: 0};
+    following = {taskId, entries: [], after: 0, onStatus};
     poll();
   }
 
@@ -123,6 +123,7 @@ export function tasksPanel(base, getDb) {
       return;
     }
     if (f !== following) return;
+    if (f.onStatus) f.onStatus(log.task_status);
     for (const entry of log.entries || []) {
       f.entries.push(entry);
       f.after = Math.max(f.after, entry.entry_id || 0);

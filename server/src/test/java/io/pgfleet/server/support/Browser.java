@@ -158,6 +158,7 @@ public final class Browser implements AutoCloseable {
             Files.createDirectories(file.getParent());
             File shot = driver.getScreenshotAs(OutputType.FILE);
             Files.copy(shot.toPath(), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
