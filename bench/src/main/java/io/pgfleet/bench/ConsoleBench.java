@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  */
 public final class ConsoleBench {
     private static final int DATABASES = 1000;
-    private static final int API_PORT = 3296;
+    private static final int API_PORT = 3291;
     private static final Pattern ASSET =
             Pattern.compile("(?:src|href)=\"([^\":]+\\.(?:js|css))\"|from '(\\./[^']+\\.js)'");
 
