@@ -50,7 +50,16 @@ function started() {
   who.hidden = false;
   for (const a of nav.querySelectorAll('[data-needs]')) a.hidden = !canAct();
   fill(document.getElementById('who-text'), `${s.role} · tenant ${s.tenant}`);
-  startLive(liveEl);
+  startLive(liveEl, async () => {
+    try {
+      if (await restore()) return true;
+    } catch (e) {
+      return true; // pgfleet is not answering yet: keep trying
+    }
+    session.current = null;
+    loginView('Your session has ended; log in again.');
+    return false;
+  });
   route();
 }
 

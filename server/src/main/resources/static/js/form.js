@@ -43,8 +43,18 @@ function formView(main, db) {
   const nameIn = input('Database name', 'spec.database_name', {type: 'text', value: spec.database_name || '',
     placeholder: 'same as the id', autocomplete: 'off'});
   const versionIn = h('select', {id: 'in-version', 'data-field': 'spec.postgres_version', disabled: editing},
-    ['17', '16', '15'].map((v) => h('option', {value: v}, v)));
+    ['18', '17', '16'].map((v) => h('option', {value: v}, v)));
   versionIn.value = spec.postgres_version || '17';
+  // The versions the hosts can run (bundled and system ones), newest first.
+  api.get('/v1/hosts').then((r) => {
+    const versions = [...new Set((r.hosts || []).flatMap((x) => x.postgres_versions || []))]
+      .map((v) => String(v).split('.')[0]).filter((v, i, all) => all.indexOf(v) === i)
+      .sort((a, b) => Number(b) - Number(a));
+    if (!versions.length) return;
+    const chosen = versionIn.value;
+    fill(versionIn, versions.map((v) => h('option', {value: v}, v)));
+    versionIn.value = versions.includes(chosen) ? chosen : versions.includes('17') ? '17' : versions[0];
+  }, () => {});
   const labelsIn = input('Labels', 'labels', {type: 'text', autocomplete: 'off', placeholder: 'team=billing, env=prod',
     value: Object.entries(db?.labels || {}).map(([k, v]) => k + '=' + v).join(', ')});
   const policyIn = h('select', {id: 'in-policy', 'data-field': 'spec.restart_policy'},

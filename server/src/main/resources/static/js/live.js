@@ -41,8 +41,11 @@ function dispatch(e) {
   for (const fn of listeners) fn(event);
 }
 
-export function startLive(el) {
+let stillLoggedIn = async () => true;
+
+export function startLive(el, sessionCheck) {
   statusEl = el;
+  if (sessionCheck) stillLoggedIn = sessionCheck;
   stopLive();
   const url = '/v1/events/stream' + (lastId ? '?after_id=' + encodeURIComponent(lastId) : '');
   source = new EventSource(url);
@@ -54,7 +57,11 @@ export function startLive(el) {
   source.onerror = () => {
     show('Connection lost; reconnecting…', true);
     if (source.readyState === EventSource.CLOSED) {
-      retryTimer = setTimeout(() => startLive(statusEl), 2000);
+      // Refused for good (pgfleet restarted and forgot the session, or the key was revoked): ask the
+      // app whether the session still holds before trying again.
+      retryTimer = setTimeout(async () => {
+        if (await stillLoggedIn()) startLive(statusEl);
+      }, 2000);
     }
   };
   for (const type of TYPES) source.addEventListener(type, dispatch);

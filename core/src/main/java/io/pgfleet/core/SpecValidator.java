@@ -25,11 +25,6 @@ public final class SpecValidator {
     public static final Set<String> OWNED_PARAMETERS = Set.of(
             "port",
             "listen_addresses",
-            "data_directory",
-            "hba_file",
-            "ident_file",
-            "config_file",
-            "external_pid_file",
             "unix_socket_directories",
             "unix_socket_group",
             "unix_socket_permissions",
@@ -41,10 +36,20 @@ public final class SpecValidator {
             "standard_conforming_strings");
 
     /**
-     * Parameters no spec may set: each runs a program, loads code or reads a file as the instance
-     * user, which on a root-run pgfleet would reach beyond the database.
+     * Parameters no spec may set: each runs a program, loads code or reads or writes a file as the
+     * instance's OS user, which would reach beyond the database. {@link #isForbiddenParameter} also
+     * refuses every {@code *_command}, {@code *_library}, {@code *_libraries} and {@code ssl_*_file}.
      */
     public static final Set<String> FORBIDDEN_PARAMETERS = Set.of(
+            "jit_provider",
+            "data_directory",
+            "hba_file",
+            "ident_file",
+            "config_file",
+            "external_pid_file",
+            "promote_trigger_file",
+            "primary_conninfo",
+            "primary_slot_name",
             "archive_command",
             "archive_library",
             "restore_command",
@@ -88,10 +93,16 @@ public final class SpecValidator {
 
     private final Set<String> supportedVersions;
     private final Set<String> knownHosts;
+    private final int hostCpus;
 
     public SpecValidator(Set<String> supportedVersions, Set<String> knownHosts) {
+        this(supportedVersions, knownHosts, Runtime.getRuntime().availableProcessors());
+    }
+
+    public SpecValidator(Set<String> supportedVersions, Set<String> knownHosts, int hostCpus) {
         this.supportedVersions = Set.copyOf(supportedVersions);
         this.knownHosts = Set.copyOf(knownHosts);
+        this.hostCpus = hostCpus;
     }
 
     /** Throws a 422 listing every invalid field; returns normally when the request is acceptable. */
@@ -119,6 +130,7 @@ public final class SpecValidator {
             errors.add(new FieldError("spec", "is required"));
         } else {
             validateSpec(request.spec(), errors);
+            PgEdgeSpecRules.validateCreate(request.spec(), errors);
         }
         if (!errors.isEmpty()) {
             throw PgfleetException.invalidSpec(errors);
@@ -143,7 +155,8 @@ public final class SpecValidator {
         checkPort("spec.port", spec.port(), errors);
         validateNodes(spec, errors);
         validateUsers(spec.databaseUsers(), errors);
-        validateConf(spec.postgresqlConf(), errors);
+        validateConf("spec.postgresql_conf.", spec.postgresqlConf(), errors);
+        PgEdgeSpecRules.validate(spec, supportedVersions, hostCpus, errors);
         if (spec.pooler() != null) {
             validatePooler(spec.pooler(), errors);
         }
@@ -160,6 +173,12 @@ public final class SpecValidator {
                     "spec.restart_policy",
                     "'" + abbreviate(spec.restartPolicy()) + "' is not one of " + RESTART_POLICIES));
         }
+        if (spec.driftPolicy() != null && !DatabaseSpec.DRIFT_POLICIES.contains(spec.driftPolicy())) {
+            errors.add(new FieldError(
+                    "spec.drift_policy",
+                    "'" + abbreviate(spec.driftPolicy()) + "' is not one of " + DatabaseSpec.DRIFT_POLICIES
+                            + " (repair puts roles changed by hand back; report only records them)"));
+        }
     }
 
     private void validateNodes(DatabaseSpec spec, List<FieldError> errors) {
@@ -171,7 +190,6 @@ public final class SpecValidator {
             errors.add(new FieldError("spec.nodes", spec.nodes().size() + " nodes; at most " + MAX_NODES));
         }
         Set<String> names = new HashSet<>();
-        Set<Integer> ports = new HashSet<>();
         for (int i = 0; i < spec.nodes().size(); i++) {
             NodeSpec node = spec.nodes().get(i);
             String field = "spec.nodes[" + i + "]";
@@ -202,11 +220,6 @@ public final class SpecValidator {
                 }
             }
             checkPort(field + ".port", node.port(), errors);
-            Integer port = spec.requestedPort(node);
-            if (port != null && !ports.add(port)) {
-                errors.add(
-                        new FieldError(field + ".port", port + " is asked for by two nodes; give each node its own"));
-            }
         }
     }
 
@@ -274,21 +287,33 @@ public final class SpecValidator {
         }
     }
 
-    private static void validateConf(Map<String, String> conf, List<FieldError> errors) {
+    static void validateConf(String prefix, Map<String, String> conf, List<FieldError> errors) {
         conf.forEach((name, value) -> {
-            String field = "spec.postgresql_conf." + abbreviate(name);
+            String field = prefix + abbreviate(name);
             if (!PARAMETER_NAME.matcher(name).matches()) {
                 errors.add(new FieldError(field, "is not a parameter name"));
             } else if (OWNED_PARAMETERS.contains(name)) {
                 errors.add(new FieldError(field, "is set by pgfleet and cannot be changed in the spec"));
-            } else if (FORBIDDEN_PARAMETERS.contains(name.toLowerCase(Locale.ROOT))) {
+            } else if (isForbiddenParameter(name)) {
                 errors.add(new FieldError(
-                        field, "runs programs or reads files as the instance's OS user; pgfleet does not allow it"));
+                        field,
+                        "runs programs, loads code or reads files as the instance's OS user; pgfleet does not allow"
+                                + " it"));
             }
             if (value == null || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0 || value.length() > 1024) {
                 errors.add(new FieldError(field, "values are single-line strings of at most 1024 characters"));
             }
         });
+    }
+
+    /** Whether {@code name} is a parameter no spec may set (case-insensitive, like PostgreSQL's names). */
+    public static boolean isForbiddenParameter(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return FORBIDDEN_PARAMETERS.contains(lower)
+                || lower.endsWith("_command")
+                || lower.endsWith("_library")
+                || lower.endsWith("_libraries")
+                || (lower.startsWith("ssl_") && (lower.endsWith("_file") || lower.endsWith("_dir")));
     }
 
     private static void validatePooler(PoolerSpec pooler, List<FieldError> errors) {
@@ -319,6 +344,7 @@ public final class SpecValidator {
         } else {
             validateSpec(request.spec(), errors);
             DatabaseSpec desired = request.spec();
+            PgEdgeSpecRules.validateUpdate(current, desired, errors);
             if (desired.databaseName() != null && !desired.databaseName().equals(current.databaseName())) {
                 errors.add(new FieldError(
                         "spec.database_name",

@@ -1,7 +1,6 @@
 package io.pgfleet.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgfleet.server.support.Api;
 import io.pgfleet.server.support.Browser;
@@ -42,7 +41,10 @@ class ConsoleIT {
 
     @BeforeAll
     void start() {
-        assumeTrue(Browser.isInstalled(), "chromium and chromium-driver are not installed (.ci/run installs them)");
+        assertThat(Browser.isInstalled())
+                .as(
+                        "/usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver (.ci/run does)")
+                .isTrue();
         home = ServerUnderTest.newHome("con");
         server = ServerUnderTest.start(home, 7800, 7829);
         admin = server.api();
@@ -113,7 +115,6 @@ class ConsoleIT {
         browser.field("Filter").sendKeys("nothing-like-this");
         browser.until("the filter hides shop", () -> !browser.text().contains("shop"));
         browser.field("Filter").sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
-        browser.screenshotAfter(() -> browser.row("Databases", "shop"), DOCS.resolve("console-fleet.png"));
     }
 
     @Test
@@ -248,6 +249,7 @@ class ConsoleIT {
     @Order(6)
     void logoutEndsTheSessionOnTheServer() {
         logIn(admin.key());
+        browser.screenshotAfter(() -> browser.row("Databases", "formdb"), DOCS.resolve("console-fleet.png"));
         String cookie =
                 browser.driver().manage().getCookieNamed("pgfleet_session").getValue();
         assertThat(session(cookie)).isEqualTo(200);

@@ -4,52 +4,45 @@ import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.server.config.PgfleetProperties;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
-import java.nio.file.attribute.UserPrincipalLookupService;
-import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.springframework.stereotype.Component;
 
 /**
- * The home directory's layout (DESIGN.md §5) and the OS user that owns instance files. When pgfleet
- * runs as root, PostgreSQL must not, so instances run as {@code pgfleet.run-as} (default postgres).
+ * The home directory's layout (DESIGN.md §5) and the OS users pgfleet runs PostgreSQL as. When pgfleet
+ * runs as root, PostgreSQL must not: each tenant's instances run as a user of their own
+ * ({@link TenantOsUser}) and the embedded catalog as {@value #CATALOG_USER}.
  */
 @Component
 public class HostLayout {
+    /** The OS user of the embedded catalog when pgfleet runs as root. */
+    public static final String CATALOG_USER = "pgfleet-catalog";
+
     private final Path home;
     private final boolean root;
-    private final String instanceUser;
-    private final UserPrincipal instanceOwner;
-    private final GroupPrincipal instanceGroup;
 
     public HostLayout(PgfleetProperties properties) {
         this.root = "root".equals(System.getProperty("user.name"));
         this.home = resolveHome(properties.home(), root);
-        this.instanceUser = root ? properties.runAs() : System.getProperty("user.name");
-        UserPrincipalLookupService lookup = home.getFileSystem().getUserPrincipalLookupService();
-        try {
-            this.instanceOwner = lookup.lookupPrincipalByName(instanceUser);
-            this.instanceGroup = root ? lookup.lookupPrincipalByGroupName(primaryGroup(instanceUser)) : null;
-        } catch (UserPrincipalNotFoundException e) {
-            throw new PgfleetException(
-                    ErrorCode.BAD_REQUEST,
-                    "pgfleet runs as root and PostgreSQL refuses to, so instances run as OS user '" + instanceUser
-                            + "', which does not exist. Create it (useradd --system --home-dir /var/lib/postgresql "
-                            + instanceUser + ") or pass --run-as USER.");
-        } catch (IOException e) {
-            throw new UncheckedIOException("looking up OS user " + instanceUser, e);
+        if (root
+                && properties.runAs() != null
+                && SystemUsers.find(properties.runAs()).isEmpty()) {
+            throw missingRunAsUser(properties.runAs());
         }
         createHome();
+    }
+
+    static PgfleetException missingRunAsUser(String user) {
+        return new PgfleetException(
+                ErrorCode.BAD_REQUEST,
+                "pgfleet runs as root and PostgreSQL refuses to, and --run-as asks for OS user '" + user
+                        + "', which does not exist. Create it (useradd --system " + user
+                        + ") or leave --run-as out: each tenant's instances then run as an OS user of their own.");
     }
 
     private static Path resolveHome(Path configured, boolean root) {
@@ -57,21 +50,6 @@ public class HostLayout {
             return configured.toAbsolutePath().normalize();
         }
         return root ? Path.of("/var/lib/pgfleet") : Path.of(System.getProperty("user.home"), ".pgfleet");
-    }
-
-    private static String primaryGroup(String user) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
-            String[] fields = line.split(":");
-            if (fields.length > 3 && fields[0].equals(user)) {
-                for (String group : Files.readAllLines(Path.of("/etc/group"))) {
-                    String[] g = group.split(":");
-                    if (g.length > 2 && g[2].equals(fields[3])) {
-                        return g[0];
-                    }
-                }
-            }
-        }
-        return user;
     }
 
     private void createHome() {
@@ -85,6 +63,10 @@ public class HostLayout {
                 for (Path dir : List.of(home, instancesDir(), distDir())) {
                     Set<PosixFilePermission> perms = new java.util.HashSet<>(Files.getPosixFilePermissions(dir));
                     perms.addAll(Set.of(PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.GROUP_EXECUTE));
+                    if (dir.equals(instancesDir())) {
+                        // Traversable, not listable: no tenant's instance learns the others' directory names.
+                        perms.removeAll(Set.of(PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_READ));
+                    }
                     Files.setPosixFilePermissions(dir, perms);
                 }
                 checkTraversable(home);
@@ -94,7 +76,7 @@ public class HostLayout {
         }
     }
 
-    /** Every directory on the way to the home must let the instance user through (mode o+x). */
+    /** Every directory on the way to the home must let the instances' OS users through (mode o+x). */
     private void checkTraversable(Path dir) throws IOException {
         List<Path> closed = new ArrayList<>();
         for (Path p = dir; p != null; p = p.getParent()) {
@@ -105,7 +87,7 @@ public class HostLayout {
         if (!closed.isEmpty()) {
             throw new PgfleetException(
                     ErrorCode.BAD_REQUEST,
-                    "home " + home + " is not reachable by OS user '" + instanceUser + "': " + closed
+                    "home " + home + " is not reachable by the instances' OS users: " + closed
                             + " must be searchable by others (chmod o+x), or choose a --home such as /var/lib/pgfleet");
         }
     }
@@ -138,56 +120,26 @@ public class HostLayout {
         return root;
     }
 
-    public String instanceUser() {
-        return instanceUser;
-    }
-
-    /** Creates {@code dir} (and parents under home) owned by the instance user, with the given mode. */
-    public void createOwnedDirectory(Path dir, String mode) {
-        try {
-            Files.createDirectories(dir);
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
-            giveToInstanceUser(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("creating " + dir, e);
+    /**
+     * The embedded catalog's OS user: {@value #CATALOG_USER} when pgfleet runs as root. A catalog made
+     * before it had its own user (owned by {@code postgres}) is given to it when it is not running;
+     * a running one is adopted as it is, under its owner.
+     */
+    public OsAccount catalogAccount(boolean catalogRunning) {
+        if (!root) {
+            return OsAccount.current();
         }
-    }
-
-    /** Writes a file the instance user owns (its mode given), replacing it atomically. */
-    public void writeOwnedFile(Path file, String content, String mode) {
-        try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, content);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(mode));
-            giveToInstanceUser(tmp);
-            Files.move(
-                    tmp,
-                    file,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing " + file, e);
+        java.util.Optional<String> owner = SystemUsers.ownerOf(catalogDir());
+        if (owner.isPresent() && !owner.get().equals(CATALOG_USER) && catalogRunning) {
+            return SystemUsers.find(owner.get())
+                    .orElseThrow(() -> new PgfleetException(
+                            ErrorCode.INTERNAL,
+                            "the catalog runs as OS user " + owner.get() + ", which no longer exists"));
         }
-    }
-
-    private void giveToInstanceUser(Path path) throws IOException {
-        if (root) {
-            PosixFileAttributeView view =
-                    Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-            view.setOwner(instanceOwner);
-            view.setGroup(instanceGroup);
+        OsAccount account = SystemUsers.ensure(CATALOG_USER, "pgfleet embedded catalog");
+        if (owner.isPresent() && !owner.get().equals(CATALOG_USER)) {
+            account.takeOver(catalogDir());
         }
-    }
-
-    /** The command prefix that drops privileges to the instance user (empty when not root). */
-    public List<String> asInstanceUser() {
-        return root
-                ? List.of(
-                        "setpriv",
-                        "--reuid=" + instanceUser,
-                        "--regid=" + instanceGroup.getName(),
-                        "--init-groups",
-                        "--")
-                : List.of();
+        return account;
     }
 }

@@ -36,13 +36,13 @@ public final class PgBouncer {
             PoolerSpec spec,
             Secret authPassword) {}
 
-    private final HostLayout layout;
+    private final OsAccount account;
     private final Path executable;
     private final Path dir;
     private final String subject;
 
-    PgBouncer(HostLayout layout, Path executable, Path dir, String subject) {
-        this.layout = layout;
+    PgBouncer(OsAccount account, Path executable, Path dir, String subject) {
+        this.account = account;
         this.executable = executable;
         this.dir = dir;
         this.subject = subject;
@@ -62,7 +62,7 @@ public final class PgBouncer {
 
     /** Writes pgbouncer.ini and the auth file; returns whether anything changed. */
     public boolean writeConfiguration(Config config) {
-        layout.createOwnedDirectory(dir, "rwx------");
+        account.createDirectory(dir, "rwx------");
         PoolerSpec spec = config.spec();
         String ini = "; Written by pgfleet; changes here are overwritten. Use the database spec's pooler.\n"
                 + "[databases]\n"
@@ -109,7 +109,7 @@ public final class PgBouncer {
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + file, e);
         }
-        layout.writeOwnedFile(file, content, "rw-------");
+        account.writeFile(file, content, "rw-------");
         return true;
     }
 
@@ -144,7 +144,7 @@ public final class PgBouncer {
                     ErrorCode.PORT_CONFLICT,
                     subject + ": pooler port " + port + " is in use by another process; free it");
         }
-        List<String> cmd = new ArrayList<>(layout.asInstanceUser());
+        List<String> cmd = new ArrayList<>(account.commandPrefix());
         cmd.addAll(List.of(executable.toString(), "-d", ini().toString()));
         HostCommand.Result result = HostCommand.run(cmd, dir, Map.of(), COMMAND_TIMEOUT);
         if (!result.succeeded()) {

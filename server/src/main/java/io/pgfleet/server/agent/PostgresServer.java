@@ -28,13 +28,14 @@ public final class PostgresServer {
     public static final String SUPERUSER = "postgres";
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(5);
 
-    private final HostLayout layout;
+    private final OsAccount account;
     private final Path binDir;
     private final InstancePaths paths;
     private final String subject;
 
-    public PostgresServer(HostLayout layout, Path binDir, InstancePaths paths, String subject) {
-        this.layout = layout;
+    /** A server whose processes run as, and whose files belong to, {@code account}. */
+    public PostgresServer(OsAccount account, Path binDir, InstancePaths paths, String subject) {
+        this.account = account;
         this.binDir = binDir;
         this.paths = paths;
         this.subject = subject;
@@ -49,9 +50,10 @@ public final class PostgresServer {
         if (Files.exists(paths.data().resolve("PG_VERSION"))) {
             return false;
         }
-        layout.createOwnedDirectory(paths.dir(), "rwx--x--x");
-        layout.createOwnedDirectory(paths.logDir(), "rwx------");
-        layout.createOwnedDirectory(paths.socketDir(), "rwx--x--x");
+        // The instance's OS user alone may enter: no other tenant's server reads its files or socket.
+        account.createDirectory(paths.dir(), "rwx------");
+        account.createDirectory(paths.logDir(), "rwx------");
+        account.createDirectory(paths.socketDir(), "rwx------");
         if (Files.exists(paths.data())) {
             // A half-made data directory from an interrupted initdb: start over.
             try {
@@ -61,9 +63,9 @@ public final class PostgresServer {
             }
         }
         Path pwfile = paths.dir().resolve(".pwfile");
-        layout.writeOwnedFile(pwfile, superuserPassword.value() + "\n", "rw-------");
+        account.writeFile(pwfile, superuserPassword.value() + "\n", "rw-------");
         try {
-            List<String> cmd = new ArrayList<>(layout.asInstanceUser());
+            List<String> cmd = new ArrayList<>(account.commandPrefix());
             cmd.addAll(List.of(
                     binDir.resolve("initdb").toString(),
                     "-D",
@@ -135,7 +137,7 @@ public final class PostgresServer {
         try {
             String current = Files.readString(main);
             if (!current.contains("include 'pgfleet.conf'")) {
-                layout.writeOwnedFile(main, current + "\ninclude 'pgfleet.conf'\n", "rw-------");
+                account.writeFile(main, current + "\ninclude 'pgfleet.conf'\n", "rw-------");
                 changed = true;
             }
         } catch (IOException e) {
@@ -152,7 +154,7 @@ public final class PostgresServer {
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + file, e);
         }
-        layout.writeOwnedFile(file, content, mode);
+        account.writeFile(file, content, mode);
         return true;
     }
 
@@ -192,7 +194,7 @@ public final class PostgresServer {
 
     /** Launches the postmaster detached from pgfleet (it outlives the control plane) without waiting. */
     public void launch() {
-        List<String> cmd = new ArrayList<>(layout.asInstanceUser());
+        List<String> cmd = new ArrayList<>(account.commandPrefix());
         cmd.addAll(List.of(
                 binDir.resolve("pg_ctl").toString(),
                 "start",
@@ -273,7 +275,7 @@ public final class PostgresServer {
     }
 
     private HostCommand.Result pgCtlStop(String mode, Duration timeout) {
-        List<String> cmd = new ArrayList<>(layout.asInstanceUser());
+        List<String> cmd = new ArrayList<>(account.commandPrefix());
         cmd.addAll(List.of(
                 binDir.resolve("pg_ctl").toString(),
                 "stop",

@@ -9,7 +9,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Headers of the web console's pages (everything outside {@code /v1} and {@code /actuator}): only this
+ * Headers of the web console's files ({@code /}, {@code /style.css}, {@code /js/}): only this
  * server's own scripts, styles and calls, never inside another site's frame, and revalidated on each
  * load so a new pgfleet's console is never mixed with an old one's cached files.
  */
@@ -21,7 +21,9 @@ public class ConsoleHeaders extends OncePerRequestFilter {
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String path = request.getRequestURI();
-        return path.startsWith("/v1/") || path.startsWith("/actuator");
+        boolean console =
+                path.equals("/") || path.equals("/index.html") || path.equals("/style.css") || path.startsWith("/js/");
+        return !console;
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.pgfleet.server.catalog;
 
 import io.pgfleet.server.agent.HostLayout;
 import io.pgfleet.server.agent.InstancePaths;
+import io.pgfleet.server.agent.OsAccount;
 import io.pgfleet.server.agent.PostgresDistribution;
 import io.pgfleet.server.agent.PostgresServer;
 import io.pgfleet.server.security.Secret;
@@ -33,7 +34,11 @@ public final class EmbeddedCatalog implements AutoCloseable {
     public EmbeddedCatalog(HostLayout layout, PostgresDistribution distribution) {
         long started = System.nanoTime();
         Path binDir = distribution.bundledBinDir(distribution.bundledDefault());
-        this.server = new PostgresServer(layout, binDir, new InstancePaths(layout.catalogDir()), "catalog");
+        InstancePaths paths = new InstancePaths(layout.catalogDir());
+        boolean alreadyRunning = new PostgresServer(OsAccount.current(), binDir, paths, "catalog")
+                .runningPid()
+                .isPresent();
+        this.server = new PostgresServer(layout.catalogAccount(alreadyRunning), binDir, paths, "catalog");
         this.password = loadOrCreatePassword(layout.secretsDir().resolve("catalog.password"));
         server.initDataDirectory(password);
         int running = runningPort();

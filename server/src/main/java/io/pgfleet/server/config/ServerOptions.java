@@ -49,7 +49,8 @@ public class ServerOptions implements Callable<Integer> {
 
     @Option(
             names = "--run-as",
-            description = "OS user that runs instances when pgfleet runs as root (default postgres).")
+            description = "As root: run every new instance as this one OS user instead of one OS user per tenant"
+                    + " (tenants then share it).")
     String runAs;
 
     @Option(names = "--port-range", description = "Ports handed out to instances (default 5433-5999).")
@@ -57,6 +58,12 @@ public class ServerOptions implements Callable<Integer> {
 
     @Option(names = "--advertise-host", description = "Host name put in connection URLs (default localhost).")
     String advertiseHost;
+
+    @Option(
+            names = "--listen-addresses",
+            description = "Addresses the instances and their poolers listen on, comma-separated (default *, every"
+                    + " interface); loopback is always added, for pgfleet's own probes.")
+    String listenAddresses;
 
     @Option(
             names = "--pgbouncer-bin",
@@ -80,6 +87,7 @@ public class ServerOptions implements Callable<Integer> {
         add(properties, "pgfleet.run-as", runAs);
         add(properties, "pgfleet.port-range", portRange);
         add(properties, "pgfleet.advertise-host", advertiseHost);
+        add(properties, "pgfleet.listen-addresses", listenAddresses);
         add(properties, "pgfleet.pgbouncer-bin", pgbouncerBin);
         try {
             SpringApplication app = new SpringApplication(PgfleetServer.class);

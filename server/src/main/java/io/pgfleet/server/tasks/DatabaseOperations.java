@@ -104,7 +104,7 @@ public class DatabaseOperations {
     }
 
     public Created create(String tenant, CreateDatabaseRequest request) {
-        new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids())).validateCreate(request);
+        new SpecValidator(distribution.offeredVersions(), new HashSet<>(hosts.ids())).validateCreate(request);
         refuseWithoutPgBouncer(request.spec());
         DatabaseSpec spec = complete(request.spec());
         Created created = tx.execute(status -> {
@@ -165,16 +165,8 @@ public class DatabaseOperations {
                 .map(u ->
                         u.password() == null ? u.withPassword(Secret.generate().value()) : u)
                 .toList();
-        return new DatabaseSpec(
-                withVersion.databaseName(),
-                withVersion.postgresVersion(),
-                withVersion.port(),
-                nodes,
-                users,
-                withVersion.postgresqlConf(),
-                withVersion.pooler(),
-                withVersion.restartPolicy(),
-                withVersion.resources());
+        // with*: every other field of the spec (resources, drift_policy …) is kept as given.
+        return withVersion.withNodes(nodes).withDatabaseUsers(users);
     }
 
     private InstanceRow reserveInstance(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
@@ -206,7 +198,7 @@ public class DatabaseOperations {
                 db.uuid(),
                 node.name(),
                 hostId,
-                spec.postgresVersion(),
+                spec.nodeVersion(node),
                 port,
                 null,
                 InstanceState.CREATING,
@@ -263,7 +255,7 @@ public class DatabaseOperations {
     public Updated update(String tenant, String databaseId, UpdateDatabaseRequest request) {
         Updated updated = tx.execute(status -> {
             DatabaseRow db = lock(tenant, databaseId);
-            new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids()))
+            new SpecValidator(distribution.offeredVersions(), new HashSet<>(hosts.ids()))
                     .validateUpdate(databaseId, db.spec(), request);
             refuseWithoutPgBouncer(request.spec());
             refuseIfBusy(db, null, true);
@@ -276,9 +268,12 @@ public class DatabaseOperations {
                                     + i.state().label() + "; update the spec when it is stable");
                 }
             }
+            // Taken before anything is stored: what a failed update goes back to.
+            Map<String, Object> previous =
+                    UpdateRollback.snapshot(db, current, databases.userPasswords(db.uuid()), json);
             DatabaseSpec desired = completeUpdate(db.spec(), request.spec());
             Map<String, ServerParameter> settings = Map.of();
-            if (!desired.effectiveConf().equals(db.spec().effectiveConf())) {
+            if (!desired.effectiveConfs().equals(db.spec().effectiveConfs())) {
                 InstanceRow running = current.stream()
                         .filter(i -> i.state() == InstanceState.AVAILABLE && agent.isRunning(i, db.id()))
                         .findFirst()
@@ -287,8 +282,12 @@ public class DatabaseOperations {
                                 "database " + db.id() + ": postgresql_conf changes are checked against a running"
                                         + " instance's pg_settings; start one first"));
                 settings = agent.serverParameters(running, db.id());
-                List<io.pgfleet.core.FieldError> errors =
-                        SpecValidator.checkParameters(desired.effectiveConf(), settings);
+                List<io.pgfleet.core.FieldError> errors = new ArrayList<>();
+                for (Map<String, String> conf : desired.effectiveConfs().values()) {
+                    SpecValidator.checkParameters(conf, settings).stream()
+                            .filter(e -> !errors.contains(e))
+                            .forEach(errors::add);
+                }
                 if (!errors.isEmpty()) {
                     throw PgfleetException.invalidSpec(errors);
                 }
@@ -348,8 +347,13 @@ public class DatabaseOperations {
                     "database.updated",
                     "database " + db.id() + ": spec update accepted",
                     Map.of("plan", json.toMap(plan)));
-            TaskRow task =
-                    newTask(db, null, TaskType.UPDATE, TaskStatus.PENDING, null, Map.of("plan", json.toMap(plan)));
+            TaskRow task = newTask(
+                    db,
+                    null,
+                    TaskType.UPDATE,
+                    TaskStatus.PENDING,
+                    null,
+                    Map.of("plan", json.toMap(plan), UpdateRollback.REQUEST_KEY, previous));
             return new Updated(task, plan);
         });
         runner.wake();
@@ -397,16 +401,10 @@ public class DatabaseOperations {
                         ? u.withPassword(Secret.generate().value())
                         : u)
                 .toList();
-        return new DatabaseSpec(
-                desired.databaseName(),
-                current.postgresVersion(),
-                desired.port(),
-                nodes,
-                users,
-                desired.postgresqlConf(),
-                desired.pooler(),
-                desired.restartPolicy(),
-                desired.resources());
+        // The major stays the current one (validateUpdate refused a change); pgEdge's cpus and memory come along.
+        return desired.withPostgresVersion(current.postgresVersion())
+                .withNodes(nodes)
+                .withDatabaseUsers(users);
     }
 
     public TaskRow stop(String tenant, String databaseId, String instanceRef) {

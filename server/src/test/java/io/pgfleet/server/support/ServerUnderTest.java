@@ -15,8 +15,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * A real pgfleet server in this JVM: embedded catalog, real Postgres instances, the HTTP API on a free
- * port. Its home lives under /tmp with mode 0755, because the instances run as the {@code postgres}
- * user, which cannot enter /root or a 0700 temp directory.
+ * port. Its home lives under /tmp with mode 0755, because the instances run as unprivileged OS users
+ * (one per tenant), which cannot enter /root or a 0700 temp directory.
  */
 public final class ServerUnderTest implements AutoCloseable {
     private static final Path ROOT = Path.of("/tmp/pf");
@@ -121,6 +121,31 @@ public final class ServerUnderTest implements AutoCloseable {
         }
         stopPostmaster(home.resolve("catalog/data/postmaster.pid"));
         deleteTree(home);
+        removeTenantOsUsers(home);
+    }
+
+    /**
+     * Removes the OS users pgfleet created for this home's tenants (their comment names the home), so
+     * test runs do not fill the host's system user ids. The default tenant's user is shared by every home
+     * on the host (its id is fixed) and stays.
+     */
+    private static void removeTenantOsUsers(Path home) {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
+                String[] fields = line.split(":");
+                if (fields.length > 4
+                        && fields[0].startsWith("pgf-")
+                        && !fields[0].equals("pgf-000000000000")
+                        && fields[4].endsWith("home " + home)) {
+                    run("userdel", fields[0]);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static void stopPostmaster(Path pidFile) {
