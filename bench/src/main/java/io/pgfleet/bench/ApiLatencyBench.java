@@ -93,7 +93,7 @@ public final class ApiLatencyBench {
     }
 
     /** Rows straight into the embedded catalog: 1,000 real instances are not what is measured here. */
-    private static void insertDatabases(Path home, int count) {
+    static void insertDatabases(Path home, int count) {
         try {
             List<String> pid = Files.readAllLines(home.resolve("catalog/data/postmaster.pid"));
             int port = Integer.parseInt(pid.get(3).trim());

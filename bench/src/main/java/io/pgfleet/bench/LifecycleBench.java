@@ -105,6 +105,14 @@ public final class LifecycleBench {
             RefusalFloodBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;
         }
+        if (args.length > 0 && args[0].equals("console")) {
+            try {
+                ConsoleBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            } catch (Exception e) {
+                throw new IllegalStateException("console bench: " + e.getMessage(), e);
+            }
+            return;
+        }
         if (args.length > 0 && args[0].equals("heal")) {
             HealBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;

@@ -58,14 +58,17 @@ public class ApiFilter extends OncePerRequestFilter {
     private final PlatformTransactionManager transactions;
     private final JsonMapper json;
     private final AuditAggregator refusals;
+    private final SessionAuthentication sessions;
 
     public ApiFilter(
             ApiKeys keys,
             JdbcAuditRepository audit,
             PlatformTransactionManager transactions,
             JsonMapper json,
-            AuditAggregator refusals) {
+            AuditAggregator refusals,
+            SessionAuthentication sessions) {
         this.keys = keys;
+        this.sessions = sessions;
         this.audit = audit;
         this.transactions = transactions;
         this.json = json;
@@ -124,7 +127,10 @@ public class ApiFilter extends OncePerRequestFilter {
         }
         Caller caller;
         try {
-            caller = keys.authenticate(raw.getHeader("Authorization"), raw.getHeader("X-Pgfleet-Tenant"));
+            // The web console's session cookie gives the same Caller as the key it was opened with.
+            caller = sessions.appliesTo(raw)
+                    ? sessions.authenticate(raw, mutating)
+                    : keys.authenticate(raw.getHeader("Authorization"), raw.getHeader("X-Pgfleet-Tenant"));
         } catch (PgfleetException e) {
             if (e.code() == ErrorCode.UNAUTHORIZED) {
                 response.setHeader("WWW-Authenticate", "Bearer");
@@ -155,6 +161,9 @@ public class ApiFilter extends OncePerRequestFilter {
     /** What the role may not do here, or null. Checked on the path, so no controller can forget it. */
     static String denied(Caller caller, String method, String path) {
         Role role = caller.role();
+        if (path.equals("/v1/session")) {
+            return null; // every role may open and end its own console session
+        }
         if ((path.startsWith("/v1/tenants") || path.equals("/actuator/prometheus")) && role != Role.ADMIN) {
             return "only admin keys may use " + path;
         }

@@ -129,6 +129,22 @@ public class ApiKeys implements org.springframework.beans.factory.SmartInitializ
         if (row == null || !matches || row.revokedAt() != null) {
             throw unauthorized("the API key is malformed, unknown or revoked");
         }
+        return callerOf(row, tenantHeader);
+    }
+
+    /**
+     * The caller of a console session: the key it was opened with, read again on every request, so a
+     * revoked key ends its sessions at once and the session's role is always the key's.
+     */
+    public Caller authenticateKeyId(String keyId, String tenantHeader) {
+        ApiKeyRow row = keys.find(keyId).orElse(null);
+        if (row == null || row.revokedAt() != null) {
+            throw unauthorized("the key of this console session was revoked; log in again");
+        }
+        return callerOf(row, tenantHeader);
+    }
+
+    private Caller callerOf(ApiKeyRow row, String tenantHeader) {
         if (row.lastUsedAt() == null
                 || row.lastUsedAt().isBefore(java.time.Instant.now().minusSeconds(60))) {
             // At most one write a minute per key: a busy key must not pay a write on every request.
