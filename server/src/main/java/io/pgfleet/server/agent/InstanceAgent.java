@@ -65,7 +65,7 @@ public class InstanceAgent {
                 instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
     }
 
-    /** InitDataDirectory: initdb with the instance's superuser; skipped when PG_VERSION exists. */
+    /** InitDataDirectory: initdb with the instance's superuser; skipped when a finished data directory exists. */
     public void initDataDirectory(InstanceRuntime instance) {
         server(instance).initDataDirectory(instance.superuserPassword());
     }
@@ -75,8 +75,7 @@ public class InstanceAgent {
     }
 
     public boolean hasDataDirectory(InstanceRuntime instance) {
-        return Files.exists(
-                new InstancePaths(layout.instanceDir(instance.id())).data().resolve("PG_VERSION"));
+        return new InstancePaths(layout.instanceDir(instance.id())).hasDataDirectory();
     }
 
     /** WritePostgresConf: rewrites the files only when their content differs; returns whether it did. */

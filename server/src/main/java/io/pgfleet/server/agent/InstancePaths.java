@@ -38,6 +38,16 @@ public record InstancePaths(Path dir) {
         return dir.resolve("pgbouncer");
     }
 
+    /** Present while initdb runs: a data directory beside it is half made, whatever it holds. */
+    public Path initdbMarker() {
+        return dir.resolve("initdb.incomplete");
+    }
+
+    /** Whether initdb finished here: PG_VERSION exists (initdb writes it early) and no run was cut off. */
+    public boolean hasDataDirectory() {
+        return java.nio.file.Files.exists(data().resolve("PG_VERSION")) && !java.nio.file.Files.exists(initdbMarker());
+    }
+
     public Path pidFile() {
         return data().resolve("postmaster.pid");
     }

@@ -45,15 +45,24 @@ public final class PostgresServer {
         return paths;
     }
 
-    /** Creates the data directory with a scram-sha-256 superuser; skipped when PG_VERSION exists. */
+    /**
+     * Creates the data directory with a scram-sha-256 superuser; skipped when a finished one exists.
+     * A marker file lives beside it while initdb runs, so a run cut off by a crash of pgfleet (which
+     * leaves PG_VERSION behind, initdb writes it early) is started over, not taken for done.
+     */
     public boolean initDataDirectory(Secret superuserPassword) {
-        if (Files.exists(paths.data().resolve("PG_VERSION"))) {
+        if (paths.hasDataDirectory()) {
             return false;
         }
         // The instance's OS user alone may enter: no other tenant's server reads its files or socket.
         account.createDirectory(paths.dir(), "rwx------");
         account.createDirectory(paths.logDir(), "rwx------");
         account.createDirectory(paths.socketDir(), "rwx------");
+        try {
+            Files.writeString(paths.initdbMarker(), "initdb started\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + paths.initdbMarker(), e);
+        }
         if (Files.exists(paths.data())) {
             // A half-made data directory from an interrupted initdb: start over.
             try {
@@ -83,6 +92,9 @@ public final class PostgresServer {
                         ErrorCode.INTERNAL,
                         subject + ": initdb failed (exit " + result.exitCode() + "): " + result.lastLines(5));
             }
+            Files.delete(paths.initdbMarker());
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing " + paths.initdbMarker(), e);
         } finally {
             try {
                 Files.deleteIfExists(pwfile);
