@@ -18,6 +18,7 @@ import io.pgfleet.core.UpdatePlan;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.agent.PortProbe;
 import io.pgfleet.server.agent.PostgresDistribution;
+import io.pgfleet.server.agent.VersionSettings;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.CatalogRows.TaskRow;
@@ -71,6 +72,7 @@ public class DatabaseOperations {
     private final PgfleetProperties properties;
     private final PortRange portRange;
     private final Json json;
+    private final VersionSettings versionSettings;
 
     public DatabaseOperations(
             JdbcDatabaseRepository databases,
@@ -85,7 +87,9 @@ public class DatabaseOperations {
             TransactionTemplate tx,
             TaskRunner runner,
             PgfleetProperties properties,
-            Json json) {
+            Json json,
+            VersionSettings versionSettings) {
+        this.versionSettings = versionSettings;
         this.json = json;
         this.databases = databases;
         this.instances = instances;
@@ -107,6 +111,14 @@ public class DatabaseOperations {
         new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids())).validateCreate(request);
         refuseWithoutPgBouncer(request.spec());
         DatabaseSpec spec = complete(request.spec());
+        if (!spec.effectiveConf().isEmpty()) {
+            // Checked before any work, as an update's are: a bad value never reaches a file Postgres must load.
+            List<io.pgfleet.core.FieldError> errors =
+                    SpecValidator.checkParameters(spec.effectiveConf(), versionSettings.of(spec.postgresVersion()));
+            if (!errors.isEmpty()) {
+                throw PgfleetException.invalidSpec(errors);
+            }
+        }
         Created created = tx.execute(status -> {
             if (databases.exists(tenant, request.id())) {
                 throw new PgfleetException(
@@ -184,9 +196,7 @@ public class DatabaseOperations {
         int port;
         if (requested != null) {
             ports.holder(hostId, requested).ifPresent(holder -> {
-                throw new PgfleetException(
-                        ErrorCode.PORT_CONFLICT,
-                        "port " + requested + " on " + hostId + " is reserved by the " + holder.describe());
+                throw new PgfleetException(ErrorCode.PORT_CONFLICT, holder.conflict(db.tenantId(), requested, hostId));
             });
             if (!PortProbe.isFree(requested)) {
                 throw new PgfleetException(
@@ -279,14 +289,13 @@ public class DatabaseOperations {
             DatabaseSpec desired = completeUpdate(db.spec(), request.spec());
             Map<String, ServerParameter> settings = Map.of();
             if (!desired.effectiveConf().equals(db.spec().effectiveConf())) {
-                InstanceRow running = current.stream()
+                // A running instance's own pg_settings; with none running (a Postgres that will not start
+                // because of a setting), its version's, so an update can always repair the settings.
+                settings = current.stream()
                         .filter(i -> i.state() == InstanceState.AVAILABLE && agent.isRunning(i, db.id()))
                         .findFirst()
-                        .orElseThrow(() -> new PgfleetException(
-                                ErrorCode.INVALID_STATE,
-                                "database " + db.id() + ": postgresql_conf changes are checked against a running"
-                                        + " instance's pg_settings; start one first"));
-                settings = agent.serverParameters(running, db.id());
+                        .map(running -> agent.serverParameters(running, db.id()))
+                        .orElseGet(() -> versionSettings.of(db.spec().postgresVersion()));
                 List<io.pgfleet.core.FieldError> errors =
                         SpecValidator.checkParameters(desired.effectiveConf(), settings);
                 if (!errors.isEmpty()) {
@@ -362,7 +371,7 @@ public class DatabaseOperations {
         ports.holder(instance.hostId(), change.to()).ifPresent(holder -> {
             throw new PgfleetException(
                     ErrorCode.PORT_CONFLICT,
-                    subject + ": port " + change.to() + " is reserved by the " + holder.describe()
+                    subject + ": " + holder.conflict(db.tenantId(), change.to(), instance.hostId())
                             + "; the instance stays on port " + change.from());
         });
         if (!PortProbe.isFree(change.to())) {
