@@ -20,6 +20,10 @@ public final class SpecValidator {
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._/-]{0,62})?");
     private static final int MAX_NODES = 9;
     private static final int MAX_USERS = 100;
+    static final int MAX_LABELS = 64;
+    static final int MAX_PARAMETERS = 200;
+    private static final int MAX_ROLES_PER_USER = 32;
+    private static final int MAX_ATTRIBUTES_PER_USER = 16;
 
     /** Parameters pgfleet writes itself; a spec may not set them. */
     public static final Set<String> OWNED_PARAMETERS = Set.of(
@@ -117,6 +121,7 @@ public final class SpecValidator {
                             + "' is not a valid id; use 1-63 lowercase letters, digits and '-', not starting"
                             + " or ending with '-'"));
         }
+        checkLabelCount(request.labels(), errors);
         request.labels().forEach((key, value) -> {
             if (!LABEL_KEY.matcher(key).matches()) {
                 errors.add(new FieldError(
@@ -267,6 +272,15 @@ public final class SpecValidator {
             if (user.ownsDatabase()) {
                 owners++;
             }
+            if (user.attributes().size() > MAX_ATTRIBUTES_PER_USER) {
+                errors.add(new FieldError(
+                        field + ".attributes",
+                        user.attributes().size() + " attributes; at most " + MAX_ATTRIBUTES_PER_USER));
+            }
+            if (user.roles().size() > MAX_ROLES_PER_USER) {
+                errors.add(new FieldError(
+                        field + ".roles", user.roles().size() + " roles; at most " + MAX_ROLES_PER_USER));
+            }
             for (String attribute : user.attributes()) {
                 if (attribute == null || !ROLE_ATTRIBUTES.contains(attribute.toUpperCase(Locale.ROOT))) {
                     errors.add(new FieldError(
@@ -287,7 +301,18 @@ public final class SpecValidator {
         }
     }
 
+    private static void checkLabelCount(Map<String, String> labels, List<FieldError> errors) {
+        if (labels.size() > MAX_LABELS) {
+            errors.add(new FieldError("labels", labels.size() + " labels; at most " + MAX_LABELS));
+        }
+    }
+
     static void validateConf(String prefix, Map<String, String> conf, List<FieldError> errors) {
+        if (conf.size() > MAX_PARAMETERS) {
+            errors.add(new FieldError(
+                    prefix.substring(0, prefix.length() - 1), conf.size() + " parameters; at most " + MAX_PARAMETERS));
+            return;
+        }
         conf.forEach((name, value) -> {
             String field = prefix + abbreviate(name);
             if (!PARAMETER_NAME.matcher(name).matches()) {
@@ -300,8 +325,10 @@ public final class SpecValidator {
                         "runs programs, loads code or reads files as the instance's OS user; pgfleet does not allow"
                                 + " it"));
             }
-            if (value == null || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0 || value.length() > 1024) {
-                errors.add(new FieldError(field, "values are single-line strings of at most 1024 characters"));
+            if (value == null || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f) || value.length() > 1024) {
+                errors.add(new FieldError(
+                        field,
+                        "values are single-line strings of at most 1024 characters, without control characters"));
             }
         });
     }
@@ -357,6 +384,7 @@ public final class SpecValidator {
             }
         }
         if (request.labels() != null) {
+            checkLabelCount(request.labels(), errors);
             request.labels().forEach((key, value) -> {
                 if (!LABEL_KEY.matcher(key).matches() || value == null || value.length() > 255) {
                     errors.add(new FieldError("labels." + abbreviate(key), "keys are 1-63 characters, values 0-255"));

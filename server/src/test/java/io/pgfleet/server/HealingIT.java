@@ -230,6 +230,10 @@ class HealingIT {
         try (Connection c = Postgres.connectPooled(poolerPort, "app", "owner", PW)) {
             assertThat(Postgres.queryOne(c, "select 1")).isEqualTo("1");
         }
+        // The PID file the killed pgbouncer left did not fail the restart first.
+        assertThat(api.get("/v1/events?database_id=pooled&limit=500").body().toString())
+                .doesNotContain("pidfile exists")
+                .doesNotContain("could not be restarted");
         assertThat(api.get("/v1/databases/pooled/instances/n1/logs?source=pooler&tail=50")
                         .expect(200)
                         .body()
@@ -258,6 +262,9 @@ class HealingIT {
                 .pollInterval(Duration.ofMillis(100))
                 .until(() -> api.get("/v1/databases").status() == 200);
         assertThat(api.instanceState("crash", "n1")).isEqualTo("available");
+        // Its postmaster.pid, left by the SIGKILL, did not fail the watchdog's first try.
+        assertThat(server.bean(io.pgfleet.server.catalog.CatalogWatchdog.class).failedRestarts())
+                .isZero();
         api.awaitTask(
                 "crash",
                 api.post("/v1/databases/crash/instances/n1/restart", "{}")

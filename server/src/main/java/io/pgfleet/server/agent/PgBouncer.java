@@ -144,6 +144,7 @@ public final class PgBouncer {
                     ErrorCode.PORT_CONFLICT,
                     subject + ": pooler port " + port + " is in use by another process; free it");
         }
+        removeStalePidFile();
         List<String> cmd = new ArrayList<>(account.commandPrefix());
         cmd.addAll(List.of(executable.toString(), "-d", ini().toString()));
         HostCommand.Result result = HostCommand.run(cmd, dir, Map.of(), COMMAND_TIMEOUT);
@@ -152,6 +153,19 @@ public final class PgBouncer {
                     ErrorCode.INTERNAL,
                     subject + ": pgbouncer did not start (exit " + result.exitCode() + "): " + result.lastLines(3)
                             + "; its log: " + logTail(3));
+        }
+    }
+
+    /**
+     * A killed pgbouncer leaves its PID file behind, and while the dead process is an unreaped zombie
+     * (or its number belongs to someone else) pgbouncer refuses to start: "pidfile exists". No pgbouncer
+     * of this instance runs (checked by the caller), so the file is stale.
+     */
+    private void removeStalePidFile() {
+        try {
+            Files.deleteIfExists(pidFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing the stale " + pidFile(), e);
         }
     }
 

@@ -114,14 +114,10 @@ public final class PostgresServer {
         StringBuilder conf =
                 new StringBuilder("# Written by pgfleet; changes here are overwritten. Use the database spec.\n");
         new TreeMap<>(parameters)
-                .forEach((k, v) -> conf.append(k)
-                        .append(" = '")
-                        .append(v.replace("'", "''"))
-                        .append("'\n"));
+                .forEach(
+                        (k, v) -> conf.append(k).append(" = ").append(quoted(v)).append('\n'));
         conf.append("port = ").append(port).append('\n');
-        conf.append("listen_addresses = '")
-                .append(listenAddresses.replace("'", "''"))
-                .append("'\n");
+        conf.append("listen_addresses = ").append(quoted(listenAddresses)).append('\n');
         String socketDir = "";
         if (paths.socketPathFits(port)) {
             socketDir = paths.socketDir().toString();
@@ -133,9 +129,7 @@ public final class PostgresServer {
                     paths.socketDir(),
                     port);
         }
-        conf.append("unix_socket_directories = '")
-                .append(socketDir.replace("'", "''"))
-                .append("'\n");
+        conf.append("unix_socket_directories = ").append(quoted(socketDir)).append('\n');
         conf.append("password_encryption = 'scram-sha-256'\n");
         String hba = """
                 # Written by pgfleet: every connection authenticates with scram-sha-256.
@@ -156,6 +150,15 @@ public final class PostgresServer {
             throw new UncheckedIOException("reading " + main, e);
         }
         return changed;
+    }
+
+    /**
+     * A value as a postgresql.conf string literal that reads back exactly: backslashes (escapes there)
+     * and quotes doubled, so a trailing backslash or a quote can neither end the literal early nor
+     * swallow the next line. The spec refuses control characters, so no line break reaches here.
+     */
+    static String quoted(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
     private boolean writeIfDifferent(Path file, String content, String mode) {
@@ -194,6 +197,50 @@ public final class PostgresServer {
         }
     }
 
+    /**
+     * A postmaster killed with SIGKILL leaves postmaster.pid behind. While its number still answers
+     * kill(0) (an unreaped zombie, or a recycled PID) the next postmaster refuses to start ("lock file
+     * already exists"), so a restart would fail at its first try. Once no process of the old server is
+     * attached to its shared memory (line 7 of the file names the segment), the file is only a stale lock
+     * and is removed; a file whose postmaster runs is left alone.
+     */
+    void removeStalePidFile(Duration wait) {
+        Path pidFile = paths.pidFile();
+        List<String> lines;
+        try {
+            if (!Files.exists(pidFile) || runningPid().isPresent()) {
+                return;
+            }
+            lines = Files.readAllLines(pidFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + pidFile, e);
+        }
+        String[] shm = lines.size() > 6 ? lines.get(6).trim().split("\\s+") : new String[0];
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (shm.length == 2 && SharedMemory.attachments(shm[1]) > 0) {
+            if (System.nanoTime() > deadline) {
+                log.warn(
+                        "{}: processes of the old server still use its shared memory after {} s; leaving postmaster.pid",
+                        subject,
+                        wait.toSeconds());
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgfleetException(
+                        ErrorCode.INTERNAL, subject + ": waiting for the old server was canceled", e);
+            }
+        }
+        try {
+            Files.deleteIfExists(pidFile);
+            log.info("{}: removed the stale postmaster.pid of a server that is gone", subject);
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing " + pidFile, e);
+        }
+    }
+
     /** Line 3 of postmaster.pid is the postmaster's start time in epoch seconds. */
     private static boolean startedWhenPidFileSays(ProcessHandle process, String startLine) {
         Optional<java.time.Instant> started = process.info().startInstant();
@@ -206,6 +253,7 @@ public final class PostgresServer {
 
     /** Launches the postmaster detached from pgfleet (it outlives the control plane) without waiting. */
     public void launch() {
+        removeStalePidFile(Duration.ofSeconds(15));
         List<String> cmd = new ArrayList<>(account.commandPrefix());
         cmd.addAll(List.of(
                 binDir.resolve("pg_ctl").toString(),

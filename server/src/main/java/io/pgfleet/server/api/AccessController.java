@@ -78,6 +78,10 @@ public class AccessController {
                     row.lastUsedAt(),
                     row.revokedAt());
         }
+
+        KeyView withoutCreator() {
+            return new KeyView(id, tenantId, name, role, null, createdAt, lastUsedAt, revokedAt);
+        }
     }
 
     public record KeyList(List<KeyView> apiKeys) {}
@@ -140,8 +144,15 @@ public class AccessController {
 
     @GetMapping("/v1/api-keys")
     public KeyList list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller) {
-        return new KeyList(keyRows.list(caller.isAdmin() ? null : caller.tenantId()).stream()
+        List<ApiKeyRow> rows = keyRows.list(caller.isAdmin() ? null : caller.tenantId());
+        // Who made a key is shown only within its tenant: an admin key of another tenant stays unnamed.
+        java.util.Set<String> ownTenantKeys =
+                rows.stream().map(ApiKeyRow::id).collect(java.util.stream.Collectors.toSet());
+        return new KeyList(rows.stream()
                 .map(KeyView::of)
+                .map(view -> caller.isAdmin() || view.createdBy() == null || ownTenantKeys.contains(view.createdBy())
+                        ? view
+                        : view.withoutCreator())
                 .toList());
     }
 

@@ -52,6 +52,9 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 @RequestMapping("/v1/databases")
 public class DatabaseController {
+    /** The catalog stores times as timestamptz: a year past 9999 would fail there. */
+    private static final java.time.Instant LATEST_SCHEDULE = java.time.Instant.parse("9999-12-31T23:59:59Z");
+
     private final DatabaseOperations operations;
     private final JdbcDatabaseRepository databases;
     private final JdbcInstanceRepository instances;
@@ -204,6 +207,14 @@ public class DatabaseController {
             @PathVariable String instanceId,
             @RequestBody(required = false) RestartRequest body) {
         RestartRequest request = body == null ? new RestartRequest(null, null) : body;
+        if (request.scheduledAt() != null
+                && (request.scheduledAt().isAfter(LATEST_SCHEDULE)
+                        || request.scheduledAt().isBefore(java.time.Instant.EPOCH))) {
+            throw PgfleetException.badParameter(
+                    "scheduled_at",
+                    request.scheduledAt()
+                            + " is outside 1970-01-01 to 9999-12-31; give an ISO-8601 time such as 2026-01-31T02:00:00Z");
+        }
         return new TaskEnvelope(compat.task(operations.restart(
                 caller.tenant(),
                 databaseId,

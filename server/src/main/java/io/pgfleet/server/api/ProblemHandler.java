@@ -23,6 +23,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
+import tools.jackson.databind.exc.ValueInstantiationException;
 
 /**
  * Every error leaves as RFC 9457 problem+json with a stable {@code code} and, for bad input, the
@@ -88,7 +89,12 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             JacksonException jackson = found;
             String field = path(jackson);
             String message;
-            if (jackson instanceof UnrecognizedPropertyException) {
+            if (jackson instanceof StrictJson.ControlCharacterException) {
+                message = jackson.getOriginalMessage();
+            } else if (jackson instanceof ValueInstantiationException) {
+                // A record refused a null inside a list or map ({"labels": {"a": null}}, "nodes": [null]).
+                message = "holds a null where a value is required";
+            } else if (jackson instanceof UnrecognizedPropertyException) {
                 message = "is not a known field; check its spelling";
             } else if (jackson instanceof InvalidFormatException invalid) {
                 message = "'" + invalid.getValue() + "' is not " + describe(invalid.getTargetType());
@@ -182,7 +188,10 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     private static String describe(Class<?> type) {
-        if (Number.class.isAssignableFrom(type) || type == int.class || type == long.class) {
+        if (type == Integer.class || type == Long.class || type == int.class || type == long.class) {
+            return "a whole number";
+        }
+        if (Number.class.isAssignableFrom(type)) {
             return "a number";
         }
         if (type == Boolean.class || type == boolean.class) {

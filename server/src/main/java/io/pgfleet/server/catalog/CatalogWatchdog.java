@@ -18,6 +18,8 @@ public final class CatalogWatchdog implements SmartLifecycle {
     private final EmbeddedCatalog catalog;
     private final Duration interval;
     private ScheduledExecutorService timer;
+    private final java.util.concurrent.atomic.AtomicInteger failedRestarts =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     CatalogWatchdog(EmbeddedCatalog catalog, Duration interval) {
         this.catalog = catalog;
@@ -43,9 +45,15 @@ public final class CatalogWatchdog implements SmartLifecycle {
                 catalog.restart();
             }
         } catch (RuntimeException e) {
+            failedRestarts.incrementAndGet();
             // Retried at the next tick; an operator must look if this repeats.
             log.error("catalog: could not restart its Postgres: {}", e.getMessage(), e);
         }
+    }
+
+    /** Restarts that failed (and were retried at the next tick) since pgfleet started. */
+    public int failedRestarts() {
+        return failedRestarts.get();
     }
 
     /** Stops before the catalog does, so a shutdown is not mistaken for a crash. */

@@ -9,10 +9,20 @@ import org.springframework.stereotype.Repository;
 /** Port reservations; the primary key (host_id, port) is what makes a port unique per host. */
 @Repository
 public class JdbcPortReservationRepository {
-    /** Who holds a port: the instance, its database and node, for a 409 that names the holder. */
-    public record Holder(String instanceId, String databaseId, String nodeName, String purpose) {
+    /** Who holds a port: the instance, its database, node and tenant, for a 409 that names the holder. */
+    public record Holder(String instanceId, String databaseId, String nodeName, String purpose, String tenantId) {
         public String describe() {
             return purpose + " of instance " + nodeName + " of database " + databaseId;
+        }
+
+        /**
+         * Why {@code port} cannot be had, as {@code tenant} may read it: the holder is named only to its own
+         * tenant; to another, "port N is reserved on host H" and nothing more.
+         */
+        public String conflict(String tenant, int port, String hostId) {
+            return tenant.equals(tenantId)
+                    ? "port " + port + " on " + hostId + " is reserved by the " + describe()
+                    : "port " + port + " is reserved on host " + hostId;
         }
     }
 
@@ -31,11 +41,12 @@ public class JdbcPortReservationRepository {
 
     public Optional<Holder> holder(String hostId, int port) {
         return jdbc.sql("""
-                select r.instance_id, d.id, i.node_name, r.purpose
+                select r.instance_id, d.id, i.node_name, r.purpose, d.tenant_id
                 from port_reservations r join instances i on i.id = r.instance_id join databases d on d.uuid = i.database_uuid
                 where r.host_id = ? and r.port = ?""")
                 .params(hostId, port)
-                .query((rs, n) -> new Holder(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)))
+                .query((rs, n) ->
+                        new Holder(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)))
                 .optional();
     }
 

@@ -24,7 +24,8 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 public class EventStream implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(EventStream.class);
     private static final Duration POLL = Duration.ofMillis(200);
-    private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+    /** Also how soon a subscriber whose client went away is noticed (the write fails) and dropped. */
+    private static final Duration HEARTBEAT = Duration.ofSeconds(5);
 
     private final JdbcEventRepository events;
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
@@ -87,10 +88,18 @@ public class EventStream implements SmartLifecycle {
                 subscribers.remove(s);
                 s.emitter.completeWithError(e);
             } catch (RuntimeException e) {
-                // The catalog hiccuped: keep the subscriber and its cursor; the next poll retries.
-                log.warn("event stream: reading events failed: {}; retrying", e.getMessage());
+                // Its query failed: end the stream now rather than retry every poll. The client reconnects
+                // with Last-Event-ID (the CLI does), so no event is lost.
+                log.info("event stream: reading events failed: {}; ending that stream", e.getMessage());
+                subscribers.remove(s);
+                s.emitter.complete();
             }
         }
+    }
+
+    /** How many streams are open. */
+    public int subscriberCount() {
+        return subscribers.size();
     }
 
     @Override

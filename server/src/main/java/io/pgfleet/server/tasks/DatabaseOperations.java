@@ -18,6 +18,7 @@ import io.pgfleet.core.UpdatePlan;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.agent.PortProbe;
 import io.pgfleet.server.agent.PostgresDistribution;
+import io.pgfleet.server.agent.VersionSettings;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.CatalogRows.TaskRow;
@@ -72,6 +73,7 @@ public class DatabaseOperations {
     private final Intake intake;
     private final SpecUpdates specUpdates;
     private final Json json;
+    private final VersionSettings versionSettings;
 
     public DatabaseOperations(
             JdbcDatabaseRepository databases,
@@ -90,10 +92,12 @@ public class DatabaseOperations {
             Json json,
             PortReservations reservations,
             Intake intake,
-            SpecUpdates specUpdates) {
+            SpecUpdates specUpdates,
+            VersionSettings versionSettings) {
         this.reservations = reservations;
         this.intake = intake;
         this.specUpdates = specUpdates;
+        this.versionSettings = versionSettings;
         this.json = json;
         this.databases = databases;
         this.instances = instances;
@@ -116,6 +120,19 @@ public class DatabaseOperations {
         new SpecValidator(distribution.offeredVersions(), new HashSet<>(hosts.ids())).validateCreate(request);
         intake.refuseWithoutPgBouncer(request.spec());
         DatabaseSpec spec = complete(request.spec());
+        // Checked before any work, as an update's are: a bad value never reaches a file Postgres must load.
+        List<io.pgfleet.core.FieldError> confErrors = new java.util.ArrayList<>();
+        for (NodeSpec node : spec.nodes()) {
+            Map<String, String> conf = spec.effectiveConf(node.name());
+            if (!conf.isEmpty()) {
+                SpecValidator.checkParameters(conf, versionSettings.of(spec.nodeVersion(node))).stream()
+                        .filter(e -> !confErrors.contains(e))
+                        .forEach(confErrors::add);
+            }
+        }
+        if (!confErrors.isEmpty()) {
+            throw PgfleetException.invalidSpec(confErrors);
+        }
         Created created = tx.execute(status -> {
             if (databases.exists(tenant, request.id())) {
                 throw new PgfleetException(

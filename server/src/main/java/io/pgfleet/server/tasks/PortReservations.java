@@ -49,14 +49,16 @@ public class PortReservations {
     /**
      * Refuses {@code port} with 409 when another instance or pooler holds it or a process is bound to
      * it. {@code subject} names who asks in the message (null: the port alone); {@code unchanged} says
-     * what stays as it was when refused (null: nothing to say).
+     * what stays as it was when refused (null: nothing to say). The holder is named only to its own
+     * {@code tenant}; another tenant reads "port N is reserved on host H".
      */
-    public void checkRequested(String hostId, int port, String subject, String unchanged) {
-        String what = (subject == null ? "" : subject + ": ") + "port " + port + " on " + hostId;
+    public void checkRequested(String tenant, String hostId, int port, String subject, String unchanged) {
+        String who = subject == null ? "" : subject + ": ";
+        String what = who + "port " + port + " on " + hostId;
         ports.holder(hostId, port).ifPresent(holder -> {
             throw new PgfleetException(
                     ErrorCode.PORT_CONFLICT,
-                    what + " is reserved by the " + holder.describe() + (unchanged == null ? "" : "; " + unchanged));
+                    who + holder.conflict(tenant, port, hostId) + (unchanged == null ? "" : "; " + unchanged));
         });
         if (!PortProbe.isFree(port)) {
             throw new PgfleetException(
@@ -79,8 +81,14 @@ public class PortReservations {
 
     /** Checks the port as asked, then reserves it for the (existing) instance. */
     public int reserveRequested(
-            String hostId, int port, String instanceId, String purpose, String subject, String unchanged) {
-        checkRequested(hostId, port, subject, unchanged);
+            String tenant,
+            String hostId,
+            int port,
+            String instanceId,
+            String purpose,
+            String subject,
+            String unchanged) {
+        checkRequested(tenant, hostId, port, subject, unchanged);
         take(hostId, port, instanceId, purpose);
         return port;
     }
@@ -108,7 +116,7 @@ public class PortReservations {
         Integer requested = spec.requestedPort(node);
         int port;
         if (requested != null) {
-            checkRequested(hostId, requested, null, null);
+            checkRequested(db.tenantId(), hostId, requested, null, null);
             port = requested;
         } else {
             port = firstFree(hostId, "postgres");

@@ -16,6 +16,7 @@ import io.pgfleet.core.UpdateDatabaseRequest;
 import io.pgfleet.core.UpdatePlan;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.agent.PostgresDistribution;
+import io.pgfleet.server.agent.VersionSettings;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.CatalogRows.TaskRow;
@@ -54,6 +55,7 @@ public class SpecUpdates {
     private final PostgresDistribution distribution;
     private final InstanceAgent agent;
     private final InstanceRuntimes runtimes;
+    private final VersionSettings versionSettings;
     private final SecretBox secrets;
     private final TransactionTemplate tx;
     private final TaskRunner runner;
@@ -77,7 +79,9 @@ public class SpecUpdates {
             PgfleetProperties properties,
             PortReservations reservations,
             Intake intake,
-            Json json) {
+            Json json,
+            VersionSettings versionSettings) {
+        this.versionSettings = versionSettings;
         this.databases = databases;
         this.instances = instances;
         this.ports = ports;
@@ -122,14 +126,13 @@ public class SpecUpdates {
             DatabaseSpec desired = completeUpdate(db.spec(), request.spec());
             Map<String, ServerParameter> settings = Map.of();
             if (!desired.effectiveConfs().equals(db.spec().effectiveConfs())) {
-                InstanceRow running = current.stream()
+                // A running instance's own pg_settings; with none running (a Postgres that will not start
+                // because of a setting), its version's, so an update can always repair the settings.
+                settings = current.stream()
                         .filter(i -> i.state() == InstanceState.AVAILABLE && agent.isRunning(runtimes.of(db, i)))
                         .findFirst()
-                        .orElseThrow(() -> new PgfleetException(
-                                ErrorCode.INVALID_STATE,
-                                "database " + db.id() + ": postgresql_conf changes are checked against a running"
-                                        + " instance's pg_settings; start one first"));
-                settings = agent.serverParameters(runtimes.of(db, running));
+                        .map(running -> agent.serverParameters(runtimes.of(db, running)))
+                        .orElseGet(() -> versionSettings.of(db.spec().postgresVersion()));
                 List<io.pgfleet.core.FieldError> errors = new ArrayList<>();
                 for (Map<String, String> conf : desired.effectiveConfs().values()) {
                     SpecValidator.checkParameters(conf, settings).stream()
@@ -206,6 +209,7 @@ public class SpecUpdates {
     /** A port change is checked before anything changes: reserved by another, or bound, is a 409. */
     private void reserveMovedPort(DatabaseRow db, InstanceRow instance, UpdatePlan.PortChange change) {
         reservations.reserveRequested(
+                db.tenantId(),
                 instance.hostId(),
                 change.to(),
                 instance.id(),

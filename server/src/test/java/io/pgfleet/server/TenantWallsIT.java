@@ -13,12 +13,13 @@ import org.junit.jupiter.api.TestInstance;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Superuser power only from an admin key: an operator's create or update that asks for SUPERUSER,
- * REPLICATION, BYPASSRLS, membership in a superuser role, or the roles that run programs or touch server
- * files is a 403 naming it, and changes nothing; an admin may.
+ * The API's walls between tenants. Superuser power only from an admin key: an operator's create or update
+ * that asks for SUPERUSER, REPLICATION, BYPASSRLS, membership in a superuser role, or the roles that run
+ * programs or touch server files is a 403 naming it, and changes nothing; an admin may. No message names
+ * another tenant's database, node or key.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SuperuserPowersIT {
+class TenantWallsIT {
     private Path home;
     private ServerUnderTest server;
     private Api admin;
@@ -27,7 +28,7 @@ class SuperuserPowersIT {
     @BeforeAll
     void startServer() {
         home = ServerUnderTest.newHome("supw");
-        server = ServerUnderTest.start(home, 7800, 7819);
+        server = ServerUnderTest.start(home, 7800, 7817);
         admin = server.api();
         admin.post("/v1/tenants", "{\"name\": \"acme\"}").expect(201);
         String key = admin.post("/v1/api-keys", "{\"name\": \"ops\", \"role\": \"operator\", \"tenant\": \"acme\"}")
@@ -126,6 +127,51 @@ class SuperuserPowersIT {
                                 .body());
         operator.awaitTask(
                 "shared", operator.delete("/v1/databases/shared").expect(202).body());
+    }
+
+    @Test
+    void aPortConflictOrAKeyListNamesNothingOfAnotherTenant() {
+        int port = io.pgfleet.server.support.ServerUnderTest.port(7818);
+        JsonNode created =
+                admin.post("/v1/databases", """
+                        {"id": "secret-billing", "spec": {"database_name": "app",
+                         "nodes": [{"name": "hidden_node", "port": %d}]}}""".formatted(port)).expect(202).body();
+        admin.awaitTask("secret-billing", created);
+        Api.Response conflict =
+                operator.post("/v1/databases", """
+                        {"id": "mine", "spec": {"database_name": "app", "nodes": [{"name": "n1", "port": %d}]}}""".formatted(port)).expect(409);
+        assertThat(conflict.body().path("detail").asString()).isEqualTo("port " + port + " is reserved on host host-1");
+        assertThat(conflict.body().toString()).doesNotContain("secret-billing").doesNotContain("hidden_node");
+        // Within its own tenant the holder is named, which helps.
+        Api.Response own = admin.post("/v1/databases", """
+                        {"id": "mine", "spec": {"database_name": "app", "nodes": [{"name": "n1", "port": %d}]}}""".formatted(port)).expect(409);
+        assertThat(own.body().path("detail").asString()).contains("secret-billing");
+
+        // The operator's keys were made by the default tenant's admin key: its id is not shown to acme.
+        String adminKeyId = admin.key().split("_")[1];
+        JsonNode keys = operator.get("/v1/api-keys").expect(200).body().path("api_keys");
+        assertThat(keys).isNotEmpty();
+        assertThat(keys.toString()).doesNotContain(adminKeyId);
+        assertThat(admin.get("/v1/api-keys").expect(200).body().toString()).contains(adminKeyId);
+        admin.awaitTask(
+                "secret-billing",
+                admin.delete("/v1/databases/secret-billing").expect(202).body());
+    }
+
+    @Test
+    void unsuspendingADatabaseThatIsNotSuspendedIsAConflict() {
+        JsonNode created = operator.post("/v1/databases", create("awake", "\"attributes\": [\"LOGIN\"]"))
+                .expect(202)
+                .body();
+        operator.awaitTask("awake", created);
+        Api.Response refused =
+                operator.post("/v1/databases/awake/unsuspend", "{}").expect(409);
+        assertThat(refused.code()).isEqualTo("invalid_state");
+        assertThat(refused.body().path("detail").asString()).contains("not suspended");
+        assertThat(operator.get("/v1/databases/awake/tasks").expect(200).body().path("tasks"))
+                .hasSize(1);
+        operator.awaitTask(
+                "awake", operator.delete("/v1/databases/awake").expect(202).body());
     }
 
     private static String create(String id, String userFields) {
