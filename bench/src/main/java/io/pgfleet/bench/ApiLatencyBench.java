@@ -1,5 +1,6 @@
 package io.pgfleet.bench;
 
+import io.pgfleet.testkit.PgfleetProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,9 +31,8 @@ public final class ApiLatencyBench {
                 Path.of("/tmp", "pgfleet-apibench-" + Long.toString(System.currentTimeMillis(), 36)));
         Path home = LifecycleBench.createOpenDirectory(top.resolve("home"));
         PgfleetClient client = new PgfleetClient(API_PORT);
-        try (PgfleetServerProcess server = PgfleetServerProcess.start(
+        try (PgfleetProcess server = LifecycleBench.startServer(
                 LifecycleBench.findLauncher(), home, API_PORT, "7300-7309", top.resolve("server.log"))) {
-            server.awaitHealthy(client);
             client.useKey(LifecycleBench.readAdminKey(home));
             insertDatabases(home, DATABASES);
             int warmup = Math.max(200, requests / 10);

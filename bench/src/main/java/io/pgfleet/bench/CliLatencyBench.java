@@ -3,6 +3,7 @@ package io.pgfleet.bench;
 import io.pgfleet.bench.PgfleetClient.Node;
 import io.pgfleet.bench.PgfleetClient.Spec;
 import io.pgfleet.bench.PgfleetClient.User;
+import io.pgfleet.testkit.PgfleetProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -55,17 +56,16 @@ public final class CliLatencyBench {
         }
         Path top = LifecycleBench.createOpenDirectory(
                 Path.of("/tmp", "pgfleet-bench-cli-" + Long.toString(System.currentTimeMillis(), 36)));
-        PgfleetServerProcess server = null;
+        PgfleetProcess server = null;
         int exit = 0;
         try {
             PgfleetClient client = new PgfleetClient(options.apiPort());
-            server = PgfleetServerProcess.start(
+            server = LifecycleBench.startServer(
                     options.launcher(),
                     LifecycleBench.createOpenDirectory(top.resolve("home")),
                     options.apiPort(),
                     options.portRange(),
                     top.resolve("pgfleet-server.log"));
-            server.awaitHealthy(client);
             client.useKey(LifecycleBench.readAdminKey(top.resolve("home")));
             home = top.resolve("home");
             List<String> ids = new ArrayList<>();
@@ -105,7 +105,22 @@ public final class CliLatencyBench {
         Path root = options.launcher().getParent().getParent();
         String url = "http://127.0.0.1:" + options.apiPort();
         Map<String, List<String>> commands = new LinkedHashMap<>();
-        commands.put("bin/pgfleet db list", List.of(options.launcher().toString(), "db", "list"));
+        String java17 = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path java25 = java25();
+        commands.put(
+                java25 == null ? "bin/pgfleet db list" : "bin/pgfleet db list (Java 25, AOT cache)",
+                List.of(options.launcher().toString(), "db", "list"));
+        if (java25 != null) {
+            // The launcher on the JDK that runs this bench (17): what a machine without Java 25 gets.
+            commands.put(
+                    "bin/pgfleet db list (JDK 17, CDS)",
+                    List.of(
+                            "env",
+                            "PGFLEET_CLI_JAVA=" + java17,
+                            options.launcher().toString(),
+                            "db",
+                            "list"));
+        }
         commands.put(
                 "java -jar pgfleet-cli.jar db list",
                 List.of(
@@ -121,6 +136,9 @@ public final class CliLatencyBench {
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Xshare:auto",
                         "-version"));
+        if (java25 != null) {
+            commands.put("java 25 -version (JVM floor)", List.of(java25.toString(), "-Xshare:auto", "-version"));
+        }
         Map<String, List<Long>> samples = new LinkedHashMap<>();
         commands.keySet().forEach(k -> samples.put(k, new ArrayList<>()));
         samples.put("GET /v1/databases (warm HttpClient)", new ArrayList<>());
@@ -130,7 +148,7 @@ public final class CliLatencyBench {
             boolean counted = i >= options.warmup();
             StringBuilder line = new StringBuilder();
             for (Map.Entry<String, List<String>> c : commands.entrySet()) {
-                long nanos = run(c.getValue(), url, c.getKey().startsWith("java -version") ? List.of() : ids);
+                long nanos = run(c.getValue(), url, c.getKey().contains("-version") ? List.of() : ids);
                 line.append(String.format(Locale.ROOT, "  %s %.0f ms", c.getKey(), nanos / 1e6));
                 if (counted) {
                     samples.get(c.getKey()).add(nanos);
@@ -172,6 +190,25 @@ public final class CliLatencyBench {
     }
 
     private static Path home;
+
+    /** A JDK 25 or newer under /usr/lib/jvm, as bin/pgfleet looks for one; null when there is none. */
+    private static Path java25() {
+        try (var dirs = java.nio.file.Files.list(Path.of("/usr/lib/jvm"))) {
+            for (Path dir : dirs.sorted().toList()) {
+                Path release = dir.resolve("release");
+                Path binary = dir.resolve("bin/java");
+                if (java.nio.file.Files.isRegularFile(release)
+                        && java.nio.file.Files.isExecutable(binary)
+                        && java.nio.file.Files.readString(release)
+                                .matches("(?s).*\\nJAVA_VERSION=\"(2[5-9]|[3-9][0-9]).*")) {
+                    return binary;
+                }
+            }
+        } catch (IOException e) {
+            return null; // no /usr/lib/jvm: the rows for Java 25 are left out
+        }
+        return null;
+    }
 
     /** Runs one command to its end and returns its wall time; a wrong exit or output fails the bench. */
     private static long run(List<String> command, String url, List<String> ids) {

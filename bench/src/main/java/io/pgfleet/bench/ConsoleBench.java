@@ -1,5 +1,6 @@
 package io.pgfleet.bench;
 
+import io.pgfleet.testkit.PgfleetProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,10 +43,8 @@ public final class ConsoleBench {
         Path top = LifecycleBench.createOpenDirectory(
                 Path.of("/tmp", "pgfleet-consolebench-" + Long.toString(System.currentTimeMillis(), 36)));
         Path home = LifecycleBench.createOpenDirectory(top.resolve("home"));
-        PgfleetClient client = new PgfleetClient(API_PORT);
-        try (PgfleetServerProcess server = PgfleetServerProcess.start(
+        try (PgfleetProcess server = LifecycleBench.startServer(
                 LifecycleBench.findLauncher(), home, API_PORT, "7310-7319", top.resolve("server.log"))) {
-            server.awaitHealthy(client);
             ApiLatencyBench.insertDatabases(home, DATABASES);
             new ConsoleBench().run(LifecycleBench.readAdminKey(home), rounds);
         } finally {

@@ -1,5 +1,6 @@
 package io.pgfleet.bench;
 
+import io.pgfleet.testkit.PgfleetProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -34,11 +35,10 @@ public final class HealBench {
                 Path.of("/tmp", "pgfleet-healbench-" + Long.toString(System.currentTimeMillis(), 36)));
         Path home = LifecycleBench.createOpenDirectory(top.resolve("home"));
         PgfleetClient client = new PgfleetClient(API_PORT);
-        PgfleetServerProcess server = null;
+        PgfleetProcess server = null;
         try {
-            server = PgfleetServerProcess.start(
+            server = LifecycleBench.startServer(
                     LifecycleBench.findLauncher(), home, API_PORT, "7200-7299", top.resolve("server.log"));
-            server.awaitHealthy(client);
             client.useKey(LifecycleBench.readAdminKey(home));
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < DATABASES; i++) {
@@ -80,9 +80,8 @@ public final class HealBench {
             for (int i = kills; i < kills + KILLED_WHILE_DOWN; i++) {
                 killPostmaster(home, instances.get(i));
             }
-            server = PgfleetServerProcess.start(
+            server = LifecycleBench.startServer(
                     LifecycleBench.findLauncher(), home, API_PORT, "7200-7299", top.resolve("server.log"));
-            server.awaitHealthy(client);
             long healthy = System.nanoTime() - pgfleetKilled;
             awaitAll(client, ids, "available", 600);
             awaitNoActiveTasks(client);
@@ -165,7 +164,11 @@ public final class HealBench {
 
     /** None of the 100 newest tasks (the heals and resumed ones among them) is still pending or running. */
     private static void awaitNoActiveTasks(PgfleetClient client) {
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(5).toNanos();
         while (true) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("tasks still pending or running after 5 min");
+            }
             boolean active = false;
             for (JsonNode task : client.getJson("/v1/tasks?limit=100").path("tasks")) {
                 String status = task.path("status").asString();

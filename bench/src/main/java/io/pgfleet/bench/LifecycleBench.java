@@ -3,6 +3,8 @@ package io.pgfleet.bench;
 import io.pgfleet.bench.PgfleetClient.Node;
 import io.pgfleet.bench.PgfleetClient.Spec;
 import io.pgfleet.bench.PgfleetClient.User;
+import io.pgfleet.testkit.PgfleetProcess;
+import io.pgfleet.testkit.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -39,7 +41,7 @@ public final class LifecycleBench {
     private final Path rawDir;
     private final Timings pgfleet = new Timings();
     private final Timings raw = new Timings();
-    private PgfleetServerProcess server;
+    private PgfleetProcess server;
     private PgfleetClient client;
     private String currentDatabase;
     private RawPostgres currentRaw;
@@ -154,13 +156,12 @@ public final class LifecycleBench {
         createOpenDirectory(home);
         createOpenDirectory(rawDir);
         client = new PgfleetClient(options.apiPort());
-        server = PgfleetServerProcess.start(
+        server = LifecycleBench.startServer(
                 options.launcher(),
                 home,
                 options.apiPort(),
                 options.portRange().toString(),
                 top.resolve("pgfleet-server.log"));
-        server.awaitHealthy(client);
         client.useKey(readAdminKey(home));
         Path binDir = bundledBinDir();
         System.err.println("bench: raw baseline uses " + binDir);
@@ -249,7 +250,7 @@ public final class LifecycleBench {
     /** From the top of the range down, so it stays clear of pgfleet's first-fit from the bottom. */
     private int freeRawPort() {
         for (int port = options.portRange().last(); port >= options.portRange().first(); port--) {
-            if (PgfleetServerProcess.isFree(port)) {
+            if (Ports.isFree(port)) {
                 return port;
             }
         }
@@ -436,5 +437,25 @@ public final class LifecycleBench {
             s.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
         }
         return s.toString();
+    }
+
+    /**
+     * Runs {@code bin/pgfleet server} (which builds the jars first when the sources changed; hence the
+     * long bound on its health) and waits until it answers.
+     */
+    static PgfleetProcess startServer(Path launcher, Path home, int apiPort, String portRange, Path log) {
+        if (!Ports.isFree(apiPort)) {
+            // A server already on this port would answer the health check and be measured instead.
+            throw new IllegalStateException(
+                    "API port " + apiPort + " is in use; stop what listens there or pass --api-port");
+        }
+        List<String> command = new ArrayList<>(List.of(launcher.toString(), "server", "--host-id", "bench"));
+        command.addAll(PgfleetProcess.serverArguments(home, apiPort, portRange));
+        long started = System.nanoTime();
+        PgfleetProcess server = PgfleetProcess.start(command, apiPort, log, java.time.Duration.ofMinutes(10));
+        System.err.printf(
+                "bench: started %s (pid %d), healthy after %d ms, log %s%n",
+                String.join(" ", command), server.pid(), (System.nanoTime() - started) / 1_000_000, log);
+        return server;
     }
 }

@@ -1,5 +1,6 @@
 package io.pgfleet.bench;
 
+import io.pgfleet.testkit.PgfleetProcess;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,9 +29,8 @@ public final class RefusalFloodBench {
                 Path.of("/tmp", "pgfleet-floodbench-" + Long.toString(System.currentTimeMillis(), 36)));
         Path home = LifecycleBench.createOpenDirectory(top.resolve("home"));
         PgfleetClient client = new PgfleetClient(API_PORT);
-        try (PgfleetServerProcess server = PgfleetServerProcess.start(
+        try (PgfleetProcess server = LifecycleBench.startServer(
                 LifecycleBench.findLauncher(), home, API_PORT, "7310-7319", top.resolve("server.log"))) {
-            server.awaitHealthy(client);
             client.useKey(LifecycleBench.readAdminKey(home));
             client.postJson("/v1/tenants", "{\"name\": \"flood-bench\"}", 201); // a mutation: one audit row of its own
             String path = "/v1/tenants/flood-bench";

@@ -1,5 +1,6 @@
 package io.pgfleet.bench;
 
+import io.pgfleet.testkit.PgfleetProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,14 +37,13 @@ public final class RestartBench {
         int updates = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "pgfleet-rbench-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        try (PgfleetServerProcess server = PgfleetServerProcess.start(
+        try (PgfleetProcess server = LifecycleBench.startServer(
                 Path.of("bin/pgfleet").toAbsolutePath(),
                 dir.resolve("home"),
                 3298,
                 "7200-7299",
                 dir.resolve("server.log"))) {
             base = "http://127.0.0.1:3298";
-            server.awaitHealthy(new PgfleetClient(3298));
             adminKey = LifecycleBench.readAdminKey(dir.resolve("home"));
             await(post("/v1/databases", """
                     {"id": "rb", "spec": {"database_name": "web", "nodes": [{"name": "n1"}],
@@ -164,7 +164,11 @@ public final class RestartBench {
 
     private static void await(JsonNode accepted, String db) throws Exception {
         String task = accepted.path("task").path("task_id").asString();
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(5).toNanos();
         while (true) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("task " + task + " of " + db + " not finished after 5 min");
+            }
             JsonNode t = get("/v1/databases/" + db + "/tasks/" + task);
             String status = t.path("status").asString();
             if (status.equals("completed")) {

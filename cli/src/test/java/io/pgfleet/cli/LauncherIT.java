@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,12 +35,20 @@ class LauncherIT {
         assertThat(list.exit()).as(list.err()).isZero();
         assertThat(JsonMapper.builder().build().readTree(list.out()))
                 .isEqualTo(JsonMapper.builder().build().readTree(server.get("/v1/databases")));
-        // The first client run after a build records the class-data archive; later ones map it.
-        Path archive = LAUNCHER.getParent().getParent().resolve("cli/target/pgfleet-cli.jsa");
-        assertThat(archive).exists();
-        assertThat(Files.getLastModifiedTime(archive))
-                .isGreaterThan(Files.getLastModifiedTime(archive.resolveSibling("pgfleet-cli.jar")));
+        // The first client run after a build records what later ones map: an AOT cache when the launcher
+        // found a Java 25+, else a class-data-sharing archive.
+        Path target = LAUNCHER.getParent().getParent().resolve("cli/target");
+        boolean aot =
+                Files.readString(target.resolve("pgfleet-cli.java")).strip().endsWith("|aot");
+        assertRecordedAfterTheJar(target.resolve(aot ? "pgfleet-cli.aot" : "pgfleet-cli.jsa"));
         assertThat(launch(server, "db", "list", "-o", "json").out()).isEqualTo(list.out());
+
+        // Only a JDK 17 (the one running this test): the same answers, with a CDS archive.
+        String jdk17 = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Run on17 = launch(server, Map.of("PGFLEET_CLI_JAVA", jdk17), "db", "list", "-o", "json");
+        assertThat(on17.exit()).as(on17.err()).isZero();
+        assertThat(on17.out()).isEqualTo(list.out());
+        assertRecordedAfterTheJar(target.resolve("pgfleet-cli.jsa"));
 
         Run bad = launch(server, "db", "lsit");
         assertThat(bad.exit()).isEqualTo(2);
@@ -67,10 +76,22 @@ class LauncherIT {
         }
     }
 
+    private static void assertRecordedAfterTheJar(Path archive) throws IOException {
+        assertThat(archive).exists();
+        assertThat(Files.getLastModifiedTime(archive))
+                .isGreaterThan(Files.getLastModifiedTime(archive.resolveSibling("pgfleet-cli.jar")));
+    }
+
     private static Run launch(ServerProcess server, String... args) throws IOException, InterruptedException {
+        return launch(server, Map.of(), args);
+    }
+
+    private static Run launch(ServerProcess server, Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(LAUNCHER.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(env);
         builder.environment().put("PGFLEET_SERVER", server.url());
         builder.environment().put("PGFLEET_HOME", server.home().toString());
         Process p = builder.start();

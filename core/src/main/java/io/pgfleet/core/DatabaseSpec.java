@@ -81,6 +81,11 @@ public record DatabaseSpec(
         postgresqlConf = postgresqlConf == null ? Map.of() : Map.copyOf(postgresqlConf);
     }
 
+    /** {@code restart_policy} as the enum; absent (or, before validation, unknown) is {@code always}. */
+    public RestartPolicy effectiveRestartPolicy() {
+        return RestartPolicy.fromLabel(restartPolicy).orElse(RestartPolicy.ALWAYS);
+    }
+
     /**
      * The port a node asks for: its own, else the spec-wide one (pgEdge's meaning: every instance
      * listens on it), else none (auto-assign).

@@ -88,7 +88,7 @@ public final class SpecValidator {
             "INHERIT",
             "NOINHERIT");
 
-    public static final Set<String> RESTART_POLICIES = Set.of("always", "never");
+    public static final Set<String> RESTART_POLICIES = Set.copyOf(RestartPolicy.labels());
     public static final Set<String> POOL_MODES = Set.of("session", "transaction", "statement");
 
     private final Set<String> supportedVersions;

@@ -10,7 +10,7 @@ import picocli.CommandLine;
 @ConfigurationPropertiesScan
 public class PgfleetServer {
     public static void main(String[] args) {
-        int exit = new CommandLine(new ServerOptions()).execute(args);
+        int exit = new CommandLine(new ServerOptions(PgfleetServer.class)).execute(args);
         if (exit != 0) {
             System.exit(exit);
         }

@@ -118,7 +118,7 @@ class InstallationIT {
     void migrateOnlyAppliesTheCatalogSchemaAndExits() throws Exception {
         Path home = ServerUnderTest.newHome("migr");
         try {
-            int exit = new CommandLine(new ServerOptions())
+            int exit = new CommandLine(new ServerOptions(io.pgfleet.server.PgfleetServer.class))
                     .execute("--home", home.toString(), "--migrate-only", "--port", "0");
             assertThat(exit).isZero();
             assertThat(home.resolve("catalog/data/PG_VERSION")).exists();

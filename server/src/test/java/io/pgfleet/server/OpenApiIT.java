@@ -105,6 +105,10 @@ class OpenApiIT {
                 .containsKeys("database_name", "postgres_version", "postgresql_conf", "cpus", "memory", "nodes");
         assertThat(doc.getComponents().getSchemas().get("NodeSpec").getProperties())
                 .containsKeys("host_ids", "source_node", "postgresql_conf");
+        assertThat(doc.getComponents().getSchemas().get("TaskView").getProperties())
+                .containsKeys("task_id", "scope", "entity_id", "node_name", "host_id", "status");
+        assertThat(doc.getComponents().getSchemas().get("TaskLogView").getProperties())
+                .containsKeys("last_entry_id", "task_status", "entries");
         var create = doc.getPaths().get("/v1/databases").getPost();
         assertThat(create.getRequestBody().getContent().get("application/json").getExamples())
                 .containsKeys("minimal", "tuned");

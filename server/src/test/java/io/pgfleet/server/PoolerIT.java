@@ -1,6 +1,7 @@
 package io.pgfleet.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.pgfleet.server.support.Api;
 import io.pgfleet.server.support.Postgres;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,10 +74,10 @@ class PoolerIT {
                 throw new IllegalStateException(e);
             }
         });
-        while (ok.get() < 100) {
-            Thread.sleep(5);
-        }
-        long pidBefore = api.instance("pool", "n1").path("port").asLong();
+        await().atMost(Duration.ofSeconds(30)).until(() -> ok.get() >= 100);
+        String instanceId = api.instance("pool", "n1").path("id").asString();
+        long poolerBefore = pid(home.resolve("instances/" + instanceId + "/pgbouncer/pgbouncer.pid"));
+        long postmasterBefore = pid(home.resolve("instances/" + instanceId + "/data/postmaster.pid"));
         for (int i = 0; i < 2; i++) {
             api.awaitTask(
                     "pool",
@@ -84,16 +86,24 @@ class PoolerIT {
                             .body());
         }
         long afterRestarts = ok.get();
-        while (ok.get() < afterRestarts + 100) {
-            Thread.sleep(5);
-        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ok.get() >= afterRestarts + 100);
         running.set(false);
         client.join();
         System.out.printf(
                 "PoolerIT: %d queries, %d errors, longest stall %d ms across two restarts%n",
                 ok.get(), errors.get(), longestNanos.get() / 1_000_000);
         assertThat(errors.get()).isZero();
-        assertThat(pidBefore).isPositive();
+        // Postgres restarted behind the same PgBouncer process, which held the clients meanwhile.
+        assertThat(pid(home.resolve("instances/" + instanceId + "/data/postmaster.pid")))
+                .isNotEqualTo(postmasterBefore);
+        assertThat(pid(home.resolve("instances/" + instanceId + "/pgbouncer/pgbouncer.pid")))
+                .isEqualTo(poolerBefore);
+        assertThat(ProcessHandle.of(poolerBefore)).isPresent();
+    }
+
+    /** The first line of a pid file (the postmaster's has more lines after it). */
+    private static long pid(Path pidFile) throws java.io.IOException {
+        return Long.parseLong(java.nio.file.Files.readAllLines(pidFile).get(0).trim());
     }
 
     @Test

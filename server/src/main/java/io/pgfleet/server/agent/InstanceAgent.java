@@ -3,15 +3,12 @@ package io.pgfleet.server.agent;
 import io.pgfleet.core.DatabaseSpec;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.Secret;
 import io.pgfleet.core.ServerParameter;
-import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.config.PgfleetProperties;
-import io.pgfleet.server.security.Secret;
-import io.pgfleet.server.security.SecretBox;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,74 +19,73 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.springframework.stereotype.Component;
 
-/** The host-side steps of an instance's workflows: provision, start, stop, connect, remove. */
+/**
+ * The host-side work on an instance's Postgres: data directory, configuration, the postmaster
+ * (start, stop, restart behind its pooler), settings, roles, connections, removal. PgBouncer is
+ * {@link PoolerAgent}.
+ */
 @Component
 public class InstanceAgent {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InstanceAgent.class);
     private final HostLayout layout;
     private final PostgresDistribution distribution;
-    private final SecretBox secrets;
     private final PgfleetProperties properties;
+    private final PoolerAgent poolers;
+
     private final TenantOsUser osUsers;
 
     public InstanceAgent(
             HostLayout layout,
             PostgresDistribution distribution,
-            SecretBox secrets,
             PgfleetProperties properties,
+            PoolerAgent poolers,
             TenantOsUser osUsers) {
         this.osUsers = osUsers;
+        this.poolers = poolers;
         this.layout = layout;
         this.distribution = distribution;
-        this.secrets = secrets;
         this.properties = properties;
     }
 
-    public PostgresServer server(InstanceRow instance, String databaseId) {
+    public PostgresServer server(InstanceRuntime instance) {
         return new PostgresServer(
                 osUsers.of(instance),
                 distribution.binDir(instance.postgresVersion()),
                 new InstancePaths(layout.instanceDir(instance.id())),
-                "instance " + instance.nodeName() + " of " + databaseId);
-    }
-
-    public Secret superuserPassword(InstanceRow instance) {
-        return secrets.open(instance.superuserPasswordEnc());
+                instance.subject());
     }
 
     /** InitDataDirectory and WritePostgresConf: both skip what is already in place. */
-    public void prepare(InstanceRow instance, String databaseId, DatabaseSpec spec) {
-        PostgresServer server = server(instance, databaseId);
-        server.initDataDirectory(superuserPassword(instance));
+    public void prepare(InstanceRuntime instance, DatabaseSpec spec) {
+        PostgresServer server = server(instance);
+        server.initDataDirectory(instance.superuserPassword());
         server.writeConfiguration(
                 instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
     }
 
     /** InitDataDirectory: initdb with the instance's superuser; skipped when PG_VERSION exists. */
-    public void initDataDirectory(InstanceRow instance, String databaseId) {
-        server(instance, databaseId).initDataDirectory(superuserPassword(instance));
+    public void initDataDirectory(InstanceRuntime instance) {
+        server(instance).initDataDirectory(instance.superuserPassword());
     }
 
-    public boolean hasInstanceDirectory(InstanceRow instance) {
+    public boolean hasInstanceDirectory(InstanceRuntime instance) {
         return Files.exists(layout.instanceDir(instance.id()));
     }
 
-    public boolean hasDataDirectory(InstanceRow instance) {
+    public boolean hasDataDirectory(InstanceRuntime instance) {
         return Files.exists(
                 new InstancePaths(layout.instanceDir(instance.id())).data().resolve("PG_VERSION"));
     }
 
     /** WritePostgresConf: rewrites the files only when their content differs; returns whether it did. */
-    public boolean writeConfiguration(InstanceRow instance, String databaseId, DatabaseSpec spec) {
-        return server(instance, databaseId)
-                .writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
+    public boolean writeConfiguration(InstanceRuntime instance, DatabaseSpec spec) {
+        return server(instance).writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
     }
 
     /** When the running postmaster started ({@code pg_postmaster_start_time()}). */
-    public java.time.Instant postmasterStartedAt(InstanceRow instance, String databaseId) {
+    public java.time.Instant postmasterStartedAt(InstanceRuntime instance) {
         try (Connection c = connect(instance, "postgres");
                 Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("SELECT pg_postmaster_start_time()")) {
@@ -97,10 +93,7 @@ public class InstanceAgent {
             return rs.getTimestamp(1).toInstant();
         } catch (SQLException e) {
             throw new PgfleetException(
-                    ErrorCode.INVALID_STATE,
-                    "instance " + instance.nodeName() + " of " + databaseId + ": cannot read its start time: "
-                            + e.getMessage(),
-                    e);
+                    ErrorCode.INVALID_STATE, instance.subject() + ": cannot read its start time: " + e.getMessage(), e);
         }
     }
 
@@ -108,14 +101,14 @@ public class InstanceAgent {
      * StartPostgres and AwaitReady: a no-op when the postmaster already answers. Refuses when
      * another process holds the port; rolls the start back (stops again) when it does not become ready.
      */
-    public void start(InstanceRow instance, String databaseId) {
-        PostgresServer server = server(instance, databaseId);
-        Secret password = superuserPassword(instance);
+    public void start(InstanceRuntime instance) {
+        PostgresServer server = server(instance);
+        Secret password = instance.superuserPassword();
         if (server.runningPid().isEmpty()) {
             if (!PortProbe.isFree(instance.port())) {
                 throw new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
-                        "instance " + instance.nodeName() + " of " + databaseId + ": port " + instance.port()
+                        instance.subject() + ": port " + instance.port()
                                 + " is in use by another process on this host; free it or change the port");
             }
             server.launch();
@@ -128,24 +121,21 @@ public class InstanceAgent {
         }
     }
 
-    public void stop(InstanceRow instance, String databaseId) {
-        PostgresServer server = server(instance, databaseId);
+    public void stop(InstanceRuntime instance) {
+        PostgresServer server = server(instance);
         server.stop(properties.stopTimeout());
         if (server.runningPid().isPresent()) {
-            throw new PgfleetException(
-                    ErrorCode.INTERNAL,
-                    "instance " + instance.nodeName() + " of " + databaseId + ": still running after stop");
+            throw new PgfleetException(ErrorCode.INTERNAL, instance.subject() + ": still running after stop");
         }
     }
 
     /** Whether a running instance answers {@code SELECT 1} within a few seconds. */
-    public boolean answers(InstanceRow instance, String databaseId) {
+    public boolean answers(InstanceRuntime instance) {
         try {
-            server(instance, databaseId)
-                    .awaitReady(instance.port(), superuserPassword(instance), Duration.ofSeconds(5));
+            server(instance).awaitReady(instance.port(), instance.superuserPassword(), Duration.ofSeconds(5));
             return true;
         } catch (PgfleetException e) {
-            log.info("instance {} of {}: does not answer: {}", instance.nodeName(), databaseId, e.getMessage());
+            log.info("{}: does not answer: {}", instance.subject(), e.getMessage());
             return false;
         }
     }
@@ -154,16 +144,16 @@ public class InstanceAgent {
      * The same server without looking up its binaries: enough to read its pid file. An instance whose
      * PostgreSQL version is gone from this host can still be observed and deleted.
      */
-    private PostgresServer observed(InstanceRow instance, String databaseId) {
+    private PostgresServer observed(InstanceRuntime instance) {
         return new PostgresServer(
                 OsAccount.unusable("an observed instance is only read"),
                 null,
                 new InstancePaths(layout.instanceDir(instance.id())),
-                "instance " + instance.nodeName() + " of " + databaseId);
+                instance.subject());
     }
 
-    public boolean isRunning(InstanceRow instance, String databaseId) {
-        return observed(instance, databaseId).runningPid().isPresent();
+    public boolean isRunning(InstanceRuntime instance) {
+        return observed(instance).runningPid().isPresent();
     }
 
     /**
@@ -171,12 +161,8 @@ public class InstanceAgent {
      * reassigning what they own), and the pooler's auth_user when the spec enables the pooler.
      */
     public void reconcileRoles(
-            InstanceRow instance,
-            String databaseId,
-            DatabaseSpec spec,
-            Map<String, Secret> passwords,
-            List<String> drop) {
-        Secret poolerPassword = spec.hasPooler() ? poolerPassword(instance) : null;
+            InstanceRuntime instance, DatabaseSpec spec, Map<String, Secret> passwords, List<String> drop) {
+        Secret poolerPassword = spec.hasPooler() ? poolers.poolerPassword(instance) : null;
         try (Connection c = connect(instance, "postgres")) {
             RoleReconciler.reconcile(
                     c, () -> connect(instance, spec.databaseName()), spec, passwords, drop, poolerPassword);
@@ -190,27 +176,22 @@ public class InstanceAgent {
                 }
             }
             throw new PgfleetException(
-                    ErrorCode.INTERNAL,
-                    "instance " + instance.nodeName() + " of " + databaseId + ": reconciling users failed: " + message);
+                    ErrorCode.INTERNAL, instance.subject() + ": reconciling users failed: " + message);
         }
     }
 
     /** VerifyRoles: what differs from the spec on this instance (drift), one message per finding. */
-    public List<String> verifyRoles(
-            InstanceRow instance, String databaseId, DatabaseSpec spec, Map<String, Secret> passwords) {
+    public List<String> verifyRoles(InstanceRuntime instance, DatabaseSpec spec, Map<String, Secret> passwords) {
         try (Connection c = connect(instance, "postgres")) {
             return RoleReconciler.verify(c, spec, passwords);
         } catch (SQLException e) {
             throw new PgfleetException(
-                    ErrorCode.INTERNAL,
-                    "instance " + instance.nodeName() + " of " + databaseId + ": verifying users failed: "
-                            + e.getMessage(),
-                    e);
+                    ErrorCode.INTERNAL, instance.subject() + ": verifying users failed: " + e.getMessage(), e);
         }
     }
 
     /** The server's own pg_settings: what a {@code postgresql_conf} change is checked against. */
-    public Map<String, ServerParameter> serverParameters(InstanceRow instance, String databaseId) {
+    public Map<String, ServerParameter> serverParameters(InstanceRuntime instance) {
         Map<String, ServerParameter> result = new HashMap<>();
         try (Connection c = connect(instance, "postgres");
                 Statement st = c.createStatement();
@@ -232,10 +213,7 @@ public class InstanceAgent {
             return result;
         } catch (SQLException e) {
             throw new PgfleetException(
-                    ErrorCode.INVALID_STATE,
-                    "instance " + instance.nodeName() + " of " + databaseId + ": cannot read pg_settings: "
-                            + e.getMessage(),
-                    e);
+                    ErrorCode.INVALID_STATE, instance.subject() + ": cannot read pg_settings: " + e.getMessage(), e);
         }
     }
 
@@ -245,12 +223,8 @@ public class InstanceAgent {
      * setting now waits for a restart, as pg_settings reports it.
      */
     public boolean reload(
-            InstanceRow instance,
-            String databaseId,
-            DatabaseSpec spec,
-            List<String> reloadable,
-            List<String> needRestart) {
-        String subject = "instance " + instance.nodeName() + " of " + databaseId;
+            InstanceRuntime instance, DatabaseSpec spec, List<String> reloadable, List<String> needRestart) {
+        String subject = instance.subject();
         Map<String, String> conf = spec.effectiveConf(instance.nodeName());
         try (Connection c = connect(instance, "postgres");
                 Statement st = c.createStatement()) {
@@ -261,7 +235,7 @@ public class InstanceAgent {
         // pg_reload_conf() only signals the postmaster; new sessions see the change a moment later.
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
-            Map<String, ServerParameter> settings = serverParameters(instance, databaseId);
+            Map<String, ServerParameter> settings = serverParameters(instance);
             try (Connection c = connect(instance, "postgres");
                     PreparedStatement ps = c.prepareStatement(
                             "SELECT name, setting, pending_restart FROM pg_settings WHERE name = ANY(?)")) {
@@ -285,7 +259,7 @@ public class InstanceAgent {
                     }
                 }
                 if (applied || System.nanoTime() > deadline) {
-                    return hasPendingRestart(instance, databaseId);
+                    return hasPendingRestart(instance);
                 }
             } catch (SQLException e) {
                 throw new PgfleetException(
@@ -300,102 +274,28 @@ public class InstanceAgent {
         }
     }
 
-    // ---- PgBouncer ----
-
-    /** The pgbouncer executable: --pgbouncer-bin, else pgbouncer on PATH, else Debian's /usr/sbin. */
-    public Optional<Path> pgbouncerExecutable() {
-        if (properties.pgbouncerBin() != null) {
-            return Optional.of(properties.pgbouncerBin()).filter(Files::isExecutable);
-        }
-        List<Path> candidates = new ArrayList<>();
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty()) {
-                candidates.add(Path.of(dir, "pgbouncer"));
-            }
-        }
-        candidates.add(Path.of("/usr/sbin/pgbouncer"));
-        return candidates.stream().filter(Files::isExecutable).findFirst();
-    }
-
-    public PgBouncer pooler(InstanceRow instance, String databaseId) {
-        Path executable = pgbouncerExecutable()
-                .orElseThrow(() -> new PgfleetException(
-                        ErrorCode.INVALID_SPEC,
-                        "pgbouncer is not installed: install it (apt-get install pgbouncer) or pass --pgbouncer-bin"));
-        return new PgBouncer(
-                osUsers.of(instance),
-                executable,
-                new InstancePaths(layout.instanceDir(instance.id())).pgbouncerDir(),
-                "pooler of instance " + instance.nodeName() + " of " + databaseId);
-    }
-
-    private Secret poolerPassword(InstanceRow instance) {
-        if (instance.poolerPasswordEnc() == null) {
-            throw new PgfleetException(
-                    ErrorCode.INTERNAL, "instance " + instance.nodeName() + " has no pooler password yet");
-        }
-        return secrets.open(instance.poolerPasswordEnc());
-    }
-
-    private PgBouncer.Config poolerConfig(InstanceRow instance, DatabaseSpec spec) {
-        return new PgBouncer.Config(
-                instance.poolerPort(),
-                properties.listenAddresses(),
-                instance.port(),
-                spec.databaseName(),
-                spec.pooler(),
-                poolerPassword(instance));
-    }
-
-    /** WritePoolerConf, StartPooler, AwaitPoolerReady (a query through it); each a no-op when done. */
-    public void startPooler(InstanceRow instance, String databaseId, DatabaseSpec spec) {
-        PgBouncer pooler = pooler(instance, databaseId);
-        PgBouncer.Config config = poolerConfig(instance, spec);
-        boolean changed = pooler.writeConfiguration(config);
-        if (changed && pooler.runningPid().isPresent()) {
-            try (PgBouncerConsole console = new PgBouncerConsole(
-                    instance.poolerPort(), config.authPassword(), "pooler of " + instance.nodeName())) {
-                console.reload();
-            }
-        }
-        pooler.start(instance.poolerPort());
-        pooler.awaitReady(config, properties.readyTimeout());
-    }
-
-    public void stopPooler(InstanceRow instance, String databaseId) {
-        if (pgbouncerExecutable().isEmpty()) {
-            return; // never installed, so never started
-        }
-        pooler(instance, databaseId).stop();
-    }
-
-    public boolean isPoolerRunning(InstanceRow instance, String databaseId) {
-        return pgbouncerExecutable().isPresent()
-                && pooler(instance, databaseId).runningPid().isPresent();
-    }
-
     /**
      * Restarts Postgres (on {@code target}'s port, which may be new). With a pooler running in front,
      * clients see a pause, not an error: PAUSE waits for their transactions, Postgres restarts, the
      * pooler is pointed at the new postmaster (RELOAD, RECONNECT), and RESUME lets the held queries on.
      */
-    public void restart(InstanceRow current, InstanceRow target, String databaseId, DatabaseSpec spec) {
-        if (current.poolerPort() == null || !spec.hasPooler() || !isPoolerRunning(current, databaseId)) {
-            stop(current, databaseId);
-            prepare(target, databaseId, spec);
-            start(target, databaseId);
+    public void restart(InstanceRuntime current, InstanceRuntime target, DatabaseSpec spec) {
+        if (current.poolerPort() == null || !spec.hasPooler() || !poolers.isRunning(current)) {
+            stop(current);
+            prepare(target, spec);
+            start(target);
             return;
         }
-        PgBouncer.Config config = poolerConfig(target, spec);
+        PgBouncer.Config config = poolers.config(target, spec);
         String db = spec.databaseName();
         try (PgBouncerConsole console =
                 new PgBouncerConsole(current.poolerPort(), config.authPassword(), "pooler of " + current.nodeName())) {
             console.pause(db);
             try {
-                stop(current, databaseId);
-                prepare(target, databaseId, spec);
-                start(target, databaseId);
-                if (pooler(target, databaseId).writeConfiguration(config)) {
+                stop(current);
+                prepare(target, spec);
+                start(target);
+                if (poolers.pgbouncer(target).writeConfiguration(config)) {
                     console.reload();
                 }
                 console.reconnect(db);
@@ -407,7 +307,7 @@ public class InstanceAgent {
     }
 
     /** Whether a parameter change waits for a restart ({@code pg_settings.pending_restart}). */
-    public boolean hasPendingRestart(InstanceRow instance, String databaseId) {
+    public boolean hasPendingRestart(InstanceRuntime instance) {
         try (Connection c = connect(instance, "postgres");
                 Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_settings WHERE pending_restart")) {
@@ -415,29 +315,23 @@ public class InstanceAgent {
             return rs.getLong(1) > 0;
         } catch (SQLException e) {
             throw new PgfleetException(
-                    ErrorCode.INVALID_STATE,
-                    "instance " + instance.nodeName() + " of " + databaseId + ": cannot read pg_settings: "
-                            + e.getMessage(),
-                    e);
+                    ErrorCode.INVALID_STATE, instance.subject() + ": cannot read pg_settings: " + e.getMessage(), e);
         }
     }
 
     /** Ends client sessions so a delete does not wait for them. */
-    public void terminateConnections(InstanceRow instance, String databaseId) {
+    public void terminateConnections(InstanceRuntime instance) {
         try (Connection c = connect(instance, "postgres");
                 Statement st = c.createStatement()) {
             st.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'");
         } catch (SQLException e) {
             throw new PgfleetException(
-                    ErrorCode.INTERNAL,
-                    "instance " + instance.nodeName() + " of " + databaseId + ": terminating connections failed: "
-                            + e.getMessage(),
-                    e);
+                    ErrorCode.INTERNAL, instance.subject() + ": terminating connections failed: " + e.getMessage(), e);
         }
     }
 
-    public void removeFiles(InstanceRow instance) {
+    public void removeFiles(InstanceRuntime instance) {
         try {
             PostgresDistribution.deleteTree(layout.instanceDir(instance.id()));
         } catch (IOException e) {
@@ -445,7 +339,7 @@ public class InstanceAgent {
         }
     }
 
-    public Connection connect(InstanceRow instance, String database) throws SQLException {
-        return PostgresServer.connect(instance.port(), database, superuserPassword(instance), Duration.ofSeconds(5));
+    public Connection connect(InstanceRuntime instance, String database) throws SQLException {
+        return PostgresServer.connect(instance.port(), database, instance.superuserPassword(), Duration.ofSeconds(5));
     }
 }

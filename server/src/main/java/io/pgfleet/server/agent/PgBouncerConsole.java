@@ -2,7 +2,7 @@ package io.pgfleet.server.agent;
 
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
-import io.pgfleet.server.security.Secret;
+import io.pgfleet.core.Secret;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

@@ -2,8 +2,6 @@ package io.pgfleet.server.agent;
 
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
-import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
-import io.pgfleet.server.security.SecretBox;
 import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Component;
@@ -23,22 +21,14 @@ public class PoolerFigures {
             long serversUsed,
             double maxWaitSeconds) {}
 
-    private final SecretBox secrets;
-
-    public PoolerFigures(SecretBox secrets) {
-        this.secrets = secrets;
-    }
-
     /** Reads the figures now; fails when the pooler does not answer. */
-    public Figures read(InstanceRow instance, String databaseName) {
-        if (instance.poolerPort() == null || instance.poolerPasswordEnc() == null) {
+    public Figures read(InstanceRuntime instance, String databaseName) {
+        if (instance.poolerPort() == null || instance.poolerPassword() == null) {
             throw new PgfleetException(ErrorCode.INTERNAL, "instance " + instance.nodeName() + " has no pooler");
         }
         List<Map<String, String>> pools;
         try (PgBouncerConsole console = new PgBouncerConsole(
-                instance.poolerPort(),
-                secrets.open(instance.poolerPasswordEnc()),
-                "pooler of instance " + instance.nodeName())) {
+                instance.poolerPort(), instance.poolerPassword(), "pooler of instance " + instance.nodeName())) {
             pools = console.rows("SHOW POOLS");
         }
         long clActive = 0;

@@ -7,7 +7,7 @@ import io.pgfleet.core.DatabaseSpec;
 import io.pgfleet.core.DatabaseUserSpec;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
-import io.pgfleet.server.security.Secret;
+import io.pgfleet.core.Secret;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

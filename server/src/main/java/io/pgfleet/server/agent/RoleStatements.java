@@ -1,7 +1,7 @@
 package io.pgfleet.server.agent;
 
 import io.pgfleet.core.DatabaseUserSpec;
-import io.pgfleet.server.security.Secret;
+import io.pgfleet.core.Secret;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,5 @@
 package io.pgfleet.server.agent;
 
-import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
-import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.config.PgfleetProperties;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -23,12 +21,10 @@ public class TenantOsUser {
     static final String PREFIX = "pgf-";
 
     private final HostLayout layout;
-    private final JdbcDatabaseRepository databases;
     private final String sharedUser;
 
-    public TenantOsUser(HostLayout layout, JdbcDatabaseRepository databases, PgfleetProperties properties) {
+    public TenantOsUser(HostLayout layout, PgfleetProperties properties) {
         this.layout = layout;
-        this.databases = databases;
         this.sharedUser = properties.runAs();
     }
 
@@ -39,7 +35,7 @@ public class TenantOsUser {
     }
 
     /** The account {@code instance} runs as (created when it is the first instance of its tenant here). */
-    public OsAccount of(InstanceRow instance) {
+    public OsAccount of(InstanceRuntime instance) {
         if (!layout.isRoot()) {
             return OsAccount.current();
         }
@@ -53,11 +49,10 @@ public class TenantOsUser {
         if (sharedUser != null) {
             return SystemUsers.find(sharedUser).orElseThrow(() -> HostLayout.missingRunAsUser(sharedUser));
         }
-        return databases
-                .findByUuid(instance.databaseUuid())
-                .map(db ->
-                        SystemUsers.ensure(nameFor(db.tenantId()), "pgfleet tenant instances, home " + layout.home()))
-                .orElseGet(() -> OsAccount.unusable("instance " + instance.id()
-                        + " has no files and no database any more; nothing can run as its OS user"));
+        if (instance.tenantId() == null) {
+            return OsAccount.unusable(instance.subject() + " has no files yet and no tenant was given; nothing can run"
+                    + " as its OS user");
+        }
+        return SystemUsers.ensure(nameFor(instance.tenantId()), "pgfleet tenant instances, home " + layout.home());
     }
 }

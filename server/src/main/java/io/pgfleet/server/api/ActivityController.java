@@ -1,12 +1,12 @@
 package io.pgfleet.server.api;
 
 import io.pgfleet.core.PgfleetException;
-import io.pgfleet.server.agent.ActivitySampler;
-import io.pgfleet.server.agent.ActivitySampler.Sample;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.security.Caller;
+import io.pgfleet.server.tasks.ActivitySampler;
+import io.pgfleet.server.tasks.ActivitySampler.Sample;
 import io.pgfleet.server.tasks.DatabaseOperations;
 import java.util.List;
 import org.springframework.web.bind.annotation.GetMapping;

@@ -136,6 +136,11 @@ public class PgEdgeFields extends RequestBodyAdviceAdapter implements JsonMapper
         return body;
     }
 
+    /** A body that failed to parse never reaches afterBodyRead: forget what it left. */
+    static void forget() {
+        FOUND.remove();
+    }
+
     static String reason(Class<?> type, String property) {
         if (type == DatabaseSpec.class) {
             return SPEC.get(property);

@@ -70,6 +70,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(
             HttpMessageNotReadableException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        PgEdgeFields.forget();
         // A pgEdge field pgfleet refuses with a reason (PgEdgeFields) arrives wrapped in the parse failure.
         for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
             if (t instanceof PgfleetException refused) {

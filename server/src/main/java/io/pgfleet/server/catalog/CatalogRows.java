@@ -2,6 +2,7 @@ package io.pgfleet.server.catalog;
 
 import io.pgfleet.core.DatabaseSpec;
 import io.pgfleet.core.InstanceState;
+import io.pgfleet.core.TaskRequest;
 import io.pgfleet.core.TaskStatus;
 import io.pgfleet.core.TaskType;
 import java.time.Instant;
@@ -70,7 +71,7 @@ public final class CatalogRows {
             String instanceId,
             TaskType type,
             TaskStatus status,
-            Map<String, Object> request,
+            TaskRequest request,
             Instant scheduledAt,
             Instant createdAt,
             Instant startedAt,

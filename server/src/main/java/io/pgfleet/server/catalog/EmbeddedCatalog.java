@@ -1,11 +1,11 @@
 package io.pgfleet.server.catalog;
 
+import io.pgfleet.core.Secret;
 import io.pgfleet.server.agent.HostLayout;
 import io.pgfleet.server.agent.InstancePaths;
 import io.pgfleet.server.agent.OsAccount;
 import io.pgfleet.server.agent.PostgresDistribution;
 import io.pgfleet.server.agent.PostgresServer;
-import io.pgfleet.server.security.Secret;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

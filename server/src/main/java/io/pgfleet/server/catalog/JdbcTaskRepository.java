@@ -1,5 +1,6 @@
 package io.pgfleet.server.catalog;
 
+import io.pgfleet.core.TaskRequest;
 import io.pgfleet.core.TaskStatus;
 import io.pgfleet.core.TaskType;
 import io.pgfleet.server.catalog.CatalogRows.TaskLogEntry;
@@ -270,12 +271,17 @@ public class JdbcTaskRepository {
                 rs.getString("instance_id"),
                 TaskType.fromLabel(rs.getString("type")),
                 TaskStatus.fromLabel(rs.getString("status")),
-                json.readObject(rs.getString("request")),
+                request(TaskType.fromLabel(rs.getString("type")), rs.getString("request")),
                 JdbcDatabaseRepository.instant(rs.getTimestamp("scheduled_at")),
                 JdbcDatabaseRepository.instant(rs.getTimestamp("created_at")),
                 JdbcDatabaseRepository.instant(rs.getTimestamp("started_at")),
                 JdbcDatabaseRepository.instant(rs.getTimestamp("completed_at")),
                 rs.getString("error"));
+    }
+
+    /** The stored request as its record; rows written before it had every field read the same way. */
+    private TaskRequest request(TaskType type, String stored) {
+        return json.convert(json.readObject(stored), TaskRequest.typeOf(type));
     }
 
     private static Timestamp ts(java.time.Instant instant) {

@@ -44,10 +44,13 @@ public record HealingProperties(
         testPauseAtStep = testPauseAtStep == null || testPauseAtStep.isBlank() ? null : testPauseAtStep;
     }
 
+    /** The heal decision these settings make (backoff, give up): a core value. */
+    public io.pgfleet.core.HealPolicy healPolicy() {
+        return new io.pgfleet.core.HealPolicy(healBackoffInitial, healBackoffMax, healMaxFailures, healWindow);
+    }
+
     /** The wait before automatic restart number {@code attempt + 1}: initial × 2^attempt, at most the max. */
     public Duration backoff(int attempt) {
-        long factor = 1L << Math.min(attempt, 30);
-        Duration wait = healBackoffInitial.multipliedBy(factor);
-        return wait.compareTo(healBackoffMax) > 0 ? healBackoffMax : wait;
+        return healPolicy().backoff(attempt);
     }
 }

@@ -1,7 +1,6 @@
 package io.pgfleet.server.config;
 
 import io.pgfleet.core.PgfleetException;
-import io.pgfleet.server.PgfleetServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +20,13 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Runs the pgfleet control plane: REST API, catalog and the agent of this host.")
 public class ServerOptions implements Callable<Integer> {
+    private final Class<?> application;
+
+    /** {@code application}: the Spring Boot application class to run (the entry point passes itself). */
+    public ServerOptions(Class<?> application) {
+        this.application = application;
+    }
+
     @Option(names = "--home", description = "Home directory (default ~/.pgfleet, or /var/lib/pgfleet as root).")
     Path home;
 
@@ -90,7 +96,7 @@ public class ServerOptions implements Callable<Integer> {
         add(properties, "pgfleet.listen-addresses", listenAddresses);
         add(properties, "pgfleet.pgbouncer-bin", pgbouncerBin);
         try {
-            SpringApplication app = new SpringApplication(PgfleetServer.class);
+            SpringApplication app = new SpringApplication(application);
             if (migrateOnly) {
                 properties.add("--pgfleet.migrate-only=true");
                 app.setWebApplicationType(WebApplicationType.NONE);

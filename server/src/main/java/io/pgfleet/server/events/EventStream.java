@@ -55,11 +55,11 @@ public class EventStream implements SmartLifecycle {
         emitter.onTimeout(() -> subscribers.remove(subscriber));
         emitter.onError(e -> subscribers.remove(subscriber));
         try {
-            // Sent at once, so the client sees the stream open now rather than at the first event.
-            emitter.send(SseEmitter.event().comment("open"));
+            // Sent before the handler returns, so the headers and this line leave at once: a client
+            // (or a proxy) sees the stream open instead of waiting for the first event.
+            emitter.send(SseEmitter.event().comment("stream open"));
         } catch (IOException e) {
-            emitter.completeWithError(e);
-            return emitter;
+            throw new java.io.UncheckedIOException("event stream: could not open", e);
         }
         subscribers.add(subscriber);
         return emitter;

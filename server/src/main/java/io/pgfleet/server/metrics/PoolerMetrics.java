@@ -38,6 +38,7 @@ public class PoolerMetrics implements SmartLifecycle {
     private final JdbcInstanceRepository instances;
     private final JdbcDatabaseRepository databases;
     private final PoolerFigures figures;
+    private final io.pgfleet.server.tasks.InstanceRuntimes runtimes;
     private final PgfleetProperties properties;
     private final Duration interval;
     private final MultiGauge clients;
@@ -49,12 +50,14 @@ public class PoolerMetrics implements SmartLifecycle {
             JdbcInstanceRepository instances,
             JdbcDatabaseRepository databases,
             PoolerFigures figures,
+            io.pgfleet.server.tasks.InstanceRuntimes runtimes,
             PgfleetProperties properties,
             MeterRegistry meters,
             @Value("${pgfleet.metrics-interval:5s}") Duration interval) {
         this.instances = instances;
         this.databases = databases;
         this.figures = figures;
+        this.runtimes = runtimes;
         this.properties = properties;
         this.interval = interval;
         this.clients = MultiGauge.builder("pgfleet.pooler.clients")
@@ -84,7 +87,7 @@ public class PoolerMetrics implements SmartLifecycle {
             }
             Figures f;
             try {
-                f = figures.read(instance, db.spec().databaseName());
+                f = figures.read(runtimes.of(db, instance), db.spec().databaseName());
             } catch (RuntimeException e) {
                 log.debug("pooler of instance {} of {}: no figures: {}", instance.nodeName(), db.id(), e.getMessage());
                 continue;

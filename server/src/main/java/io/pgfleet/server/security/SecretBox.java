@@ -1,5 +1,6 @@
 package io.pgfleet.server.security;
 
+import io.pgfleet.core.Secret;
 import io.pgfleet.server.agent.HostLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;

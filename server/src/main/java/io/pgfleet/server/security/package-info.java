@@ -1,2 +1,2 @@
-/** Secrets: the {@link io.pgfleet.server.security.Secret} type and their encryption at rest. */
+/** Keys, tenants and roles, and the encryption of secrets at rest ({@link SecretBox}). */
 package io.pgfleet.server.security;

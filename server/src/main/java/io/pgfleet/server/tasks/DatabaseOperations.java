@@ -4,13 +4,13 @@ import io.pgfleet.core.CreateDatabaseRequest;
 import io.pgfleet.core.DatabaseSpec;
 import io.pgfleet.core.DatabaseUserSpec;
 import io.pgfleet.core.ErrorCode;
-import io.pgfleet.core.InstanceIds;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.NodeSpec;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.core.PortRange;
-import io.pgfleet.core.ServerParameter;
+import io.pgfleet.core.Secret;
 import io.pgfleet.core.SpecValidator;
+import io.pgfleet.core.TaskRequest;
 import io.pgfleet.core.TaskStatus;
 import io.pgfleet.core.TaskType;
 import io.pgfleet.core.UpdateDatabaseRequest;
@@ -29,16 +29,13 @@ import io.pgfleet.server.catalog.JdbcTaskRepository;
 import io.pgfleet.server.catalog.Json;
 import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.events.JdbcEventRepository;
-import io.pgfleet.server.security.Secret;
 import io.pgfleet.server.security.SecretBox;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -65,11 +62,15 @@ public class DatabaseOperations {
     private final JdbcEventRepository events;
     private final PostgresDistribution distribution;
     private final InstanceAgent agent;
+    private final InstanceRuntimes runtimes;
     private final SecretBox secrets;
     private final TransactionTemplate tx;
     private final TaskRunner runner;
     private final PgfleetProperties properties;
     private final PortRange portRange;
+    private final PortReservations reservations;
+    private final Intake intake;
+    private final SpecUpdates specUpdates;
     private final Json json;
 
     public DatabaseOperations(
@@ -81,11 +82,18 @@ public class DatabaseOperations {
             JdbcEventRepository events,
             PostgresDistribution distribution,
             InstanceAgent agent,
+            InstanceRuntimes runtimes,
             SecretBox secrets,
             TransactionTemplate tx,
             TaskRunner runner,
             PgfleetProperties properties,
-            Json json) {
+            Json json,
+            PortReservations reservations,
+            Intake intake,
+            SpecUpdates specUpdates) {
+        this.reservations = reservations;
+        this.intake = intake;
+        this.specUpdates = specUpdates;
         this.json = json;
         this.databases = databases;
         this.instances = instances;
@@ -95,17 +103,18 @@ public class DatabaseOperations {
         this.events = events;
         this.distribution = distribution;
         this.agent = agent;
+        this.runtimes = runtimes;
         this.secrets = secrets;
         this.tx = tx;
         this.runner = runner;
         this.properties = properties;
-        this.portRange = PortRange.parse(properties.portRange());
+        this.portRange = reservations.range();
         hosts.upsert(properties.hostId(), portRange);
     }
 
     public Created create(String tenant, CreateDatabaseRequest request) {
         new SpecValidator(distribution.offeredVersions(), new HashSet<>(hosts.ids())).validateCreate(request);
-        refuseWithoutPgBouncer(request.spec());
+        intake.refuseWithoutPgBouncer(request.spec());
         DatabaseSpec spec = complete(request.spec());
         Created created = tx.execute(status -> {
             if (databases.exists(tenant, request.id())) {
@@ -133,11 +142,11 @@ public class DatabaseOperations {
             ordered.sort(Comparator.comparing(n -> spec.requestedPort(n) == null));
             List<InstanceRow> reserved = new ArrayList<>();
             for (NodeSpec node : ordered) {
-                reserved.add(reserveInstance(row, spec, node));
+                reserved.add(reservations.reserveInstance(row, spec, node));
             }
             if (spec.hasPooler()) {
                 // After every instance, so a pooler never takes a port a later node asked for.
-                reserved.forEach(this::reservePoolerPort);
+                reserved.forEach(reservations::reservePoolerPort);
             }
             events.record(
                     tenant,
@@ -147,7 +156,7 @@ public class DatabaseOperations {
                     "database.created",
                     "database " + row.id() + " accepted",
                     Map.of("nodes", spec.nodes().size()));
-            TaskRow task = newTask(row, null, TaskType.CREATE, TaskStatus.PENDING, null, Map.of());
+            TaskRow task = newTask(row, null, TaskType.CREATE, TaskStatus.PENDING, null, new TaskRequest.Create());
             return new Created(row, task);
         });
         runner.wake();
@@ -169,252 +178,31 @@ public class DatabaseOperations {
         return withVersion.withNodes(nodes).withDatabaseUsers(users);
     }
 
-    private InstanceRow reserveInstance(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
-        String hostId = node.hostIds().get(0);
-        String instanceId = InstanceIds.newInstanceId(db.uuid(), node.name());
-        Integer requested = spec.requestedPort(node);
-        int port;
-        if (requested != null) {
-            ports.holder(hostId, requested).ifPresent(holder -> {
-                throw new PgfleetException(
-                        ErrorCode.PORT_CONFLICT,
-                        "port " + requested + " on " + hostId + " is reserved by the " + holder.describe());
-            });
-            if (!PortProbe.isFree(requested)) {
-                throw new PgfleetException(
-                        ErrorCode.PORT_CONFLICT,
-                        "port " + requested + " on " + hostId
-                                + " is in use by another process; choose another port or leave it out to auto-assign");
-            }
-            port = requested;
-        } else {
-            port = portRange
-                    .firstFree(ports.reservedPorts(hostId), PortProbe::isFree)
-                    .orElseThrow(() -> new PgfleetException(
-                            ErrorCode.PORT_CONFLICT, "no free port left in " + hostId + "'s range " + portRange));
-        }
-        instances.insert(new InstanceRow(
-                instanceId,
-                db.uuid(),
-                node.name(),
-                hostId,
-                spec.nodeVersion(node),
-                port,
-                null,
-                InstanceState.CREATING,
-                false,
-                null,
-                secrets.seal(Secret.generate()),
-                null,
-                null,
-                List.of(),
-                secrets.seal(Secret.generate())));
-        if (!ports.reserve(hostId, port, instanceId, "postgres")) {
-            throw new PgfleetException(
-                    ErrorCode.PORT_CONFLICT,
-                    "port " + port + " on " + hostId + " was just reserved by another request; retry");
-        }
-        return instances.find(instanceId).orElseThrow();
-    }
-
-    /** A pooler port from the same host range and table as the instances' (DESIGN.md §4, Ports). */
-    private void reservePoolerPort(InstanceRow instance) {
-        if (instance.poolerPort() != null) {
-            return;
-        }
-        int port = portRange
-                .firstFree(ports.reservedPorts(instance.hostId()), PortProbe::isFree)
-                .orElseThrow(() -> new PgfleetException(
-                        ErrorCode.PORT_CONFLICT,
-                        "no free port left in " + instance.hostId() + "'s range " + portRange + " for a pooler"));
-        if (!ports.reserve(instance.hostId(), port, instance.id(), "pooler")) {
-            throw new PgfleetException(
-                    ErrorCode.PORT_CONFLICT,
-                    "port " + port + " on " + instance.hostId() + " was just reserved by another request; retry");
-        }
-        instances.setPoolerPort(instance.id(), port);
-        if (instance.poolerPasswordEnc() == null) {
-            instances.setPoolerPassword(instance.id(), secrets.seal(Secret.generate()));
-        }
-    }
-
-    private void refuseWithoutPgBouncer(DatabaseSpec spec) {
-        if (spec != null && spec.hasPooler() && agent.pgbouncerExecutable().isEmpty()) {
-            throw PgfleetException.invalid(
-                    "spec.pooler.enabled",
-                    "pgbouncer is not installed on this host: install it (apt-get install pgbouncer) or start pgfleet"
-                            + " with --pgbouncer-bin PATH");
-        }
-    }
-
-    /**
-     * Accepts a spec update: validates it (parameters against a running instance's pg_settings), computes
-     * the plan, checks and reserves new ports, stores the desired spec and passwords, and records the
-     * task, all in one transaction, so a refused update (422, 409) changes nothing.
-     */
+    /** Accepts a spec update: see {@link SpecUpdates}. */
     public Updated update(String tenant, String databaseId, UpdateDatabaseRequest request) {
-        Updated updated = tx.execute(status -> {
-            DatabaseRow db = lock(tenant, databaseId);
-            new SpecValidator(distribution.offeredVersions(), new HashSet<>(hosts.ids()))
-                    .validateUpdate(databaseId, db.spec(), request);
-            refuseWithoutPgBouncer(request.spec());
-            refuseIfBusy(db, null, true);
-            List<InstanceRow> current = instances.byDatabase(db.uuid());
-            for (InstanceRow i : current) {
-                if (!i.state().isStable()) {
-                    throw new PgfleetException(
-                            ErrorCode.INVALID_STATE,
-                            "instance " + i.nodeName() + " of " + db.id() + " is "
-                                    + i.state().label() + "; update the spec when it is stable");
-                }
-            }
-            // Taken before anything is stored: what a failed update goes back to.
-            Map<String, Object> previous =
-                    UpdateRollback.snapshot(db, current, databases.userPasswords(db.uuid()), json);
-            DatabaseSpec desired = completeUpdate(db.spec(), request.spec());
-            Map<String, ServerParameter> settings = Map.of();
-            if (!desired.effectiveConfs().equals(db.spec().effectiveConfs())) {
-                InstanceRow running = current.stream()
-                        .filter(i -> i.state() == InstanceState.AVAILABLE && agent.isRunning(i, db.id()))
-                        .findFirst()
-                        .orElseThrow(() -> new PgfleetException(
-                                ErrorCode.INVALID_STATE,
-                                "database " + db.id() + ": postgresql_conf changes are checked against a running"
-                                        + " instance's pg_settings; start one first"));
-                settings = agent.serverParameters(running, db.id());
-                List<io.pgfleet.core.FieldError> errors = new ArrayList<>();
-                for (Map<String, String> conf : desired.effectiveConfs().values()) {
-                    SpecValidator.checkParameters(conf, settings).stream()
-                            .filter(e -> !errors.contains(e))
-                            .forEach(errors::add);
-                }
-                if (!errors.isEmpty()) {
-                    throw PgfleetException.invalidSpec(errors);
-                }
-            }
-            Set<String> restartParameters = new HashSet<>();
-            settings.values().stream()
-                    .filter(ServerParameter::needsRestart)
-                    .forEach(p -> restartParameters.add(p.name()));
-            Map<String, Integer> currentPorts = new HashMap<>();
-            current.forEach(i -> currentPorts.put(i.nodeName(), i.port()));
-            UpdatePlan plan = UpdatePlan.between(db.spec(), desired, currentPorts, restartParameters);
-
-            ports.lockHost(properties.hostId());
-            for (UpdatePlan.PortChange change : plan.portChanges()) {
-                InstanceRow instance = current.stream()
-                        .filter(i -> i.nodeName().equals(change.node()))
-                        .findFirst()
-                        .orElseThrow();
-                reserveMovedPort(db, instance, change);
-            }
-            DatabaseRow updatedRow = new DatabaseRow(
-                    db.uuid(),
-                    db.tenantId(),
-                    db.id(),
-                    request.labels() == null ? db.labels() : request.labels(),
-                    desired,
-                    db.suspended(),
-                    db.createdAt(),
-                    Instant.now());
-            List<NodeSpec> added = desired.nodes().stream()
-                    .filter(n -> plan.nodesToAdd().contains(n.name()))
-                    .sorted(Comparator.comparing(n -> desired.requestedPort(n) == null))
-                    .toList();
-            List<InstanceRow> withPoolers = new ArrayList<>(current.stream()
-                    .filter(i -> desired.node(i.nodeName()).isPresent())
-                    .toList());
-            for (NodeSpec node : added) {
-                withPoolers.add(reserveInstance(updatedRow, desired, node));
-            }
-            if (desired.hasPooler()) {
-                withPoolers.forEach(this::reservePoolerPort);
-            }
-            databases.update(db.uuid(), desired, updatedRow.labels());
-            for (DatabaseUserSpec user : desired.databaseUsers()) {
-                if (user.password() != null) {
-                    databases.saveUserPassword(db.uuid(), user.username(), secrets.seal(new Secret(user.password())));
-                }
-            }
-            for (String dropped : plan.usersToDrop()) {
-                databases.deleteUserPassword(db.uuid(), dropped);
-            }
-            events.record(
-                    db.tenantId(),
-                    db.id(),
-                    db.uuid(),
-                    null,
-                    "database.updated",
-                    "database " + db.id() + ": spec update accepted",
-                    Map.of("plan", json.toMap(plan)));
-            TaskRow task = newTask(
-                    db,
-                    null,
-                    TaskType.UPDATE,
-                    TaskStatus.PENDING,
-                    null,
-                    Map.of("plan", json.toMap(plan), UpdateRollback.REQUEST_KEY, previous));
-            return new Updated(task, plan);
-        });
-        runner.wake();
-        return updated;
-    }
-
-    /** A port change is checked before anything changes: reserved by another, or bound, is a 409. */
-    private void reserveMovedPort(DatabaseRow db, InstanceRow instance, UpdatePlan.PortChange change) {
-        String subject = "instance " + instance.nodeName() + " of " + db.id();
-        ports.holder(instance.hostId(), change.to()).ifPresent(holder -> {
-            throw new PgfleetException(
-                    ErrorCode.PORT_CONFLICT,
-                    subject + ": port " + change.to() + " is reserved by the " + holder.describe()
-                            + "; the instance stays on port " + change.from());
-        });
-        if (!PortProbe.isFree(change.to())) {
-            throw new PgfleetException(
-                    ErrorCode.PORT_CONFLICT,
-                    subject + ": port " + change.to() + " is in use by another process on " + instance.hostId()
-                            + "; the instance stays on port " + change.from() + " and the spec is unchanged");
-        }
-        if (!ports.reserve(instance.hostId(), change.to(), instance.id(), "postgres")) {
-            throw new PgfleetException(
-                    ErrorCode.PORT_CONFLICT, subject + ": port " + change.to() + " was just reserved; retry");
-        }
-    }
-
-    /**
-     * Fills in an update's open fields: the version and hosts it has, a generated password for a new
-     * user without one. Existing users without a password keep theirs (null here: nothing to store).
-     */
-    private DatabaseSpec completeUpdate(DatabaseSpec current, DatabaseSpec desired) {
-        List<NodeSpec> nodes = desired.nodes().stream()
-                .map(n -> n.hostIds().isEmpty()
-                        ? n.withHostIds(current.node(n.name())
-                                .map(NodeSpec::hostIds)
-                                .filter(h -> !h.isEmpty())
-                                .orElse(List.of(properties.hostId())))
-                        : n)
-                .toList();
-        List<DatabaseUserSpec> users = desired.databaseUsers().stream()
-                .map(u -> u.password() == null
-                                && current.databaseUsers().stream()
-                                        .noneMatch(c -> c.username().equals(u.username()))
-                        ? u.withPassword(Secret.generate().value())
-                        : u)
-                .toList();
-        // The major stays the current one (validateUpdate refused a change); pgEdge's cpus and memory come along.
-        return desired.withPostgresVersion(current.postgresVersion())
-                .withNodes(nodes)
-                .withDatabaseUsers(users);
+        return specUpdates.accept(tenant, databaseId, request);
     }
 
     public TaskRow stop(String tenant, String databaseId, String instanceRef) {
         return instanceTask(
-                tenant, databaseId, instanceRef, TaskType.STOP_INSTANCE, InstanceState.STOPPING, null, Map.of());
+                tenant,
+                databaseId,
+                instanceRef,
+                TaskType.STOP_INSTANCE,
+                InstanceState.STOPPING,
+                null,
+                new TaskRequest.StopInstance());
     }
 
     public TaskRow start(String tenant, String databaseId, String instanceRef) {
         return instanceTask(
-                tenant, databaseId, instanceRef, TaskType.START_INSTANCE, InstanceState.STARTING, null, Map.of());
+                tenant,
+                databaseId,
+                instanceRef,
+                TaskType.START_INSTANCE,
+                InstanceState.STARTING,
+                null,
+                new TaskRequest.StartInstance());
     }
 
     public TaskRow restart(
@@ -430,7 +218,7 @@ public class DatabaseOperations {
                 TaskType.RESTART_INSTANCE,
                 InstanceState.RESTARTING,
                 scheduledAt,
-                Map.of("only_if_pending", onlyIfPending));
+                new TaskRequest.RestartInstance(onlyIfPending));
     }
 
     private TaskRow instanceTask(
@@ -440,7 +228,7 @@ public class DatabaseOperations {
             TaskType type,
             InstanceState next,
             Instant scheduledAt,
-            Map<String, Object> request) {
+            TaskRequest request) {
         TaskRow task = tx.execute(status -> {
             DatabaseRow db = lock(tenant, databaseId);
             InstanceRow instance = resolve(db, instanceRef);
@@ -461,14 +249,16 @@ public class DatabaseOperations {
                         subject + " is " + instance.state().label() + "; it cannot be " + pastTense(type) + " now");
             }
             if (type == TaskType.START_INSTANCE
-                    && !agent.isRunning(instance, db.id())
+                    && !agent.isRunning(runtimes.of(db, instance))
                     && !PortProbe.isFree(instance.port())) {
                 throw new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
                         subject + ": port " + instance.port() + " is in use by another process; the instance stays "
                                 + instance.state().label());
             }
-            if (Boolean.TRUE.equals(request.get("only_if_pending")) && !agent.hasPendingRestart(instance, db.id())) {
+            if (request instanceof TaskRequest.RestartInstance r
+                    && r.onlyIfPending()
+                    && !agent.hasPendingRestart(runtimes.of(db, instance))) {
                 throw new PgfleetException(ErrorCode.NOTHING_PENDING, subject + ": no setting waits for a restart");
             }
             return newTask(db, instance.id(), type, TaskStatus.PENDING, null, request);
@@ -491,8 +281,7 @@ public class DatabaseOperations {
             DatabaseRow db = lock(tenant, databaseId);
             refuseIfBusy(db, null, true);
             int canceled = tasks.cancelScheduled(db.uuid());
-            TaskRow t = newTask(
-                    db, null, TaskType.DELETE, TaskStatus.PENDING, null, Map.of("canceled_scheduled_tasks", canceled));
+            TaskRow t = newTask(db, null, TaskType.DELETE, TaskStatus.PENDING, null, new TaskRequest.Delete(canceled));
             return t;
         });
         runner.wake();
@@ -542,12 +331,7 @@ public class DatabaseOperations {
                     "database " + db.id() + " suspended: " + reason,
                     Map.of("reason", reason, "canceled_scheduled_tasks", canceled));
             return newTask(
-                    db,
-                    null,
-                    TaskType.SUSPEND,
-                    TaskStatus.PENDING,
-                    null,
-                    Map.of("reason", reason, "canceled_scheduled_tasks", canceled));
+                    db, null, TaskType.SUSPEND, TaskStatus.PENDING, null, new TaskRequest.Suspend(reason, canceled));
         });
         runner.wake();
         return task;
@@ -569,33 +353,23 @@ public class DatabaseOperations {
                     "database.unsuspended",
                     "database " + db.id() + " unsuspended",
                     Map.of());
-            return newTask(db, null, TaskType.UNSUSPEND, TaskStatus.PENDING, null, Map.of());
+            return newTask(db, null, TaskType.UNSUSPEND, TaskStatus.PENDING, null, new TaskRequest.Unsuspend());
         });
         runner.wake();
         return task;
     }
 
     private DatabaseRow lock(String tenant, String databaseId) {
-        return databases
-                .findForUpdate(tenant, databaseId)
-                .orElseThrow(() -> PgfleetException.notFound("database " + databaseId));
+        return intake.lock(tenant, databaseId);
     }
 
     /** The instance by id or by node name (DESIGN.md §1 accepts the node name as an alias). */
     public InstanceRow resolve(DatabaseRow db, String ref) {
-        return instances.byDatabase(db.uuid()).stream()
-                .filter(i -> i.id().equals(ref) || i.nodeName().equals(ref))
-                .findFirst()
-                .orElseThrow(() -> PgfleetException.notFound("instance " + ref + " of database " + db.id()));
+        return intake.resolve(db, ref);
     }
 
     private void refuseIfBusy(DatabaseRow db, String instanceId, boolean databaseWide) {
-        tasks.conflicting(db.uuid(), instanceId, databaseWide, null).ifPresent(busy -> {
-            throw new PgfleetException(
-                    ErrorCode.OPERATION_IN_PROGRESS,
-                    "database " + db.id() + " has a " + busy.type().label() + " task in progress (" + busy.taskId()
-                            + "); wait for it to finish");
-        });
+        intake.refuseIfBusy(db, instanceId, databaseWide);
     }
 
     private TaskRow newTask(
@@ -604,24 +378,7 @@ public class DatabaseOperations {
             TaskType type,
             TaskStatus status,
             Instant scheduledAt,
-            Map<String, Object> request) {
-        TaskRow task = new TaskRow(
-                UUID.randomUUID(),
-                db.tenantId(),
-                db.id(),
-                db.uuid(),
-                instanceId,
-                type,
-                status,
-                request,
-                scheduledAt,
-                Instant.now(),
-                null,
-                null,
-                null);
-        tasks.insert(task);
-        tasks.appendLog(
-                task.taskId(), status == TaskStatus.SCHEDULED ? "scheduled for " + scheduledAt : "accepted", Map.of());
-        return tasks.find(task.taskId()).orElseThrow();
+            TaskRequest request) {
+        return intake.newTask(db, instanceId, type, status, scheduledAt, request);
     }
 }

@@ -1,11 +1,15 @@
 package io.pgfleet.server.tasks;
 
+import io.pgfleet.core.HealPolicy;
 import io.pgfleet.core.InstanceState;
+import io.pgfleet.core.RestartPolicy;
+import io.pgfleet.core.TaskRequest;
 import io.pgfleet.core.TaskStatus;
 import io.pgfleet.core.TaskType;
 import io.pgfleet.server.agent.HostLayout;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.agent.InstancePaths;
+import io.pgfleet.server.agent.PoolerAgent;
 import io.pgfleet.server.agent.PostmasterProbe;
 import io.pgfleet.server.agent.ServerLog;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
@@ -59,6 +63,8 @@ public class HealthMonitor implements SmartLifecycle {
     private final JdbcEventRepository events;
     private final InstanceStates states;
     private final InstanceAgent agent;
+    private final PoolerAgent poolers;
+    private final InstanceRuntimes runtimes;
     private final HostLayout layout;
     private final PgfleetProperties properties;
     private final HealingProperties healing;
@@ -75,6 +81,8 @@ public class HealthMonitor implements SmartLifecycle {
             JdbcEventRepository events,
             InstanceStates states,
             InstanceAgent agent,
+            PoolerAgent poolers,
+            InstanceRuntimes runtimes,
             HostLayout layout,
             PgfleetProperties properties,
             HealingProperties healing,
@@ -86,6 +94,8 @@ public class HealthMonitor implements SmartLifecycle {
         this.events = events;
         this.states = states;
         this.agent = agent;
+        this.poolers = poolers;
+        this.runtimes = runtimes;
         this.layout = layout;
         this.properties = properties;
         this.healing = healing;
@@ -146,9 +156,9 @@ public class HealthMonitor implements SmartLifecycle {
         // The common case costs no catalog query: observable, alive, answering, pooler (if any) alive.
         if (state == InstanceState.AVAILABLE
                 && unobservable(paths) == null
-                && agent.isRunning(instance, "")
+                && agent.isRunning(runtimes.of("", instance))
                 && PostmasterProbe.answers(instance.port(), PROBE_TIMEOUT)
-                && (instance.poolerPort() == null || agent.isPoolerRunning(instance, ""))) {
+                && (instance.poolerPort() == null || poolers.isRunning(runtimes.of("", instance)))) {
             silentRounds.remove(instance.id());
             reportedSilent.remove(instance.id());
             return;
@@ -176,7 +186,7 @@ public class HealthMonitor implements SmartLifecycle {
             }
             return;
         }
-        if (!agent.isRunning(instance, db.id())) {
+        if (!agent.isRunning(runtimes.of(db, instance))) {
             List<String> logTail = ServerLog.tail(paths.logFile(), 20);
             String reason = "the postmaster is not running (killed or crashed); server log: "
                     + String.join(" | ", logTail.subList(Math.max(0, logTail.size() - 5), logTail.size()));
@@ -219,7 +229,7 @@ public class HealthMonitor implements SmartLifecycle {
         if (instance.state() == InstanceState.AVAILABLE
                 && db.spec().hasPooler()
                 && instance.poolerPort() != null
-                && !agent.isPoolerRunning(instance, db.id())) {
+                && !poolers.isRunning(runtimes.of(db, instance))) {
             restartPooler(db, instance, subject);
         }
     }
@@ -244,7 +254,7 @@ public class HealthMonitor implements SmartLifecycle {
         log.warn("{}: its PgBouncer is not running; starting it again", subject);
         String outcome;
         try {
-            agent.startPooler(instance, db.id(), db.spec());
+            poolers.start(runtimes.of(db, instance), db.spec());
             outcome = "restarted";
         } catch (RuntimeException e) {
             outcome = "could not be restarted: " + e.getMessage();
@@ -266,12 +276,9 @@ public class HealthMonitor implements SmartLifecycle {
      * stop …) ends the streak, so a person who intervenes gets a fresh budget.
      */
     private void heal(DatabaseRow db, InstanceRow instance) {
-        String policy = db.spec().restartPolicy() == null ? "always" : db.spec().restartPolicy();
-        if (!"always".equals(policy)
-                || db.suspended()
-                || (instance.error() != null && instance.error().startsWith(GAVE_UP))
-                || tasks.hasActive(db.uuid(), instance.id())) {
-            return;
+        boolean gaveUp = instance.error() != null && instance.error().startsWith(GAVE_UP);
+        if (db.spec().effectiveRestartPolicy() != RestartPolicy.ALWAYS || db.suspended() || gaveUp) {
+            return; // decided without a catalog query
         }
         List<TaskRow> recent =
                 tasks.recentForInstance(instance.id(), Instant.now().minus(healing.healWindow()));
@@ -279,9 +286,19 @@ public class HealthMonitor implements SmartLifecycle {
         while (count < recent.size() && recent.get(count).type() == TaskType.HEAL_INSTANCE) {
             count++;
         }
+        HealPolicy.Decision decision = healing.healPolicy()
+                .decide(new HealPolicy.Facts(
+                        db.spec().effectiveRestartPolicy(),
+                        db.suspended(),
+                        gaveUp,
+                        tasks.hasActive(db.uuid(), instance.id()),
+                        count));
+        if (decision instanceof HealPolicy.Leave) {
+            return;
+        }
         int streak = count;
         String subject = "instance " + instance.nodeName() + " of " + db.id();
-        if (streak >= healing.healMaxFailures()) {
+        if (decision instanceof HealPolicy.GiveUp) {
             String reason = GAVE_UP + streak + " automatic restarts within "
                     + healing.healWindow().toMinutes()
                     + " min did not keep it running; start it when the cause is fixed; last error: " + instance.error();
@@ -300,7 +317,10 @@ public class HealthMonitor implements SmartLifecycle {
             log.error("{}: {}", subject, reason);
             return;
         }
-        Duration wait = healing.backoff(streak);
+        if (!(decision instanceof HealPolicy.RestartAfter restart)) {
+            throw new AssertionError("unknown heal decision " + decision);
+        }
+        Duration wait = restart.backoff();
         Instant at = Instant.now().plus(wait);
         TaskRow task = new TaskRow(
                 UUID.randomUUID(),
@@ -310,7 +330,7 @@ public class HealthMonitor implements SmartLifecycle {
                 instance.id(),
                 TaskType.HEAL_INSTANCE,
                 TaskStatus.SCHEDULED,
-                Map.of("attempt", streak + 1, "reason", String.valueOf(instance.error())),
+                new TaskRequest.HealInstance(streak + 1, String.valueOf(instance.error())),
                 at,
                 Instant.now(),
                 null,

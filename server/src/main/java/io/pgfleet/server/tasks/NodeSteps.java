@@ -3,14 +3,15 @@ package io.pgfleet.server.tasks;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.Secret;
 import io.pgfleet.server.agent.InstanceAgent;
+import io.pgfleet.server.agent.PoolerAgent;
 import io.pgfleet.server.agent.PortProbe;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.events.JdbcEventRepository;
-import io.pgfleet.server.security.Secret;
 import io.pgfleet.server.security.SecretBox;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +32,8 @@ public class NodeSteps {
     private final JdbcEventRepository events;
     private final InstanceStates states;
     private final InstanceAgent agent;
+    private final PoolerAgent poolers;
+    private final InstanceRuntimes runtimes;
     private final SecretBox secrets;
     private final TransactionTemplate tx;
 
@@ -40,6 +43,8 @@ public class NodeSteps {
             JdbcEventRepository events,
             InstanceStates states,
             InstanceAgent agent,
+            PoolerAgent poolers,
+            InstanceRuntimes runtimes,
             SecretBox secrets,
             TransactionTemplate tx) {
         this.databases = databases;
@@ -47,6 +52,8 @@ public class NodeSteps {
         this.events = events;
         this.states = states;
         this.agent = agent;
+        this.poolers = poolers;
+        this.runtimes = runtimes;
         this.secrets = secrets;
         this.tx = tx;
     }
@@ -126,10 +133,10 @@ public class NodeSteps {
                 node,
                 instance.id(),
                 () -> "node " + node + ": restarting"
-                        + (db.spec().hasPooler() && agent.isPoolerRunning(instance, db.id())
+                        + (db.spec().hasPooler() && poolers.isRunning(runtimes.of(db, instance))
                                 ? " behind its paused pooler (clients wait, they are not cut off)"
                                 : ""),
-                ctx -> agent.restart(instance, instance, db.id(), db.spec())));
+                ctx -> agent.restart(runtimes.of(db, instance), runtimes.of(db, instance), db.spec())));
         if (db.spec().hasPooler()) {
             lane.add(startPooler(db, instance));
         }
@@ -150,8 +157,8 @@ public class NodeSteps {
                                 node,
                                 instance.id(),
                                 () -> "node " + node + ": removing its files",
-                                ctx -> agent.removeFiles(instance))
-                        .doneWhen(ctx -> !agent.hasInstanceDirectory(instance)),
+                                ctx -> agent.removeFiles(runtimes.of(db, instance)))
+                        .doneWhen(ctx -> !agent.hasInstanceDirectory(runtimes.of(db, instance))),
                 Step.onNode(
                                 "ForgetInstance",
                                 node,
@@ -173,7 +180,7 @@ public class NodeSteps {
     /** Refuses before any state moves when another process holds the port: the instance stays as it is. */
     Step checkPortFree(DatabaseRow db, InstanceRow instance) {
         return Step.onNode("CheckPortFree", instance.nodeName(), instance.id(), null, ctx -> {
-            if (!agent.isRunning(instance, db.id()) && !PortProbe.isFree(instance.port())) {
+            if (!agent.isRunning(runtimes.of(db, instance)) && !PortProbe.isFree(instance.port())) {
                 throw new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
                         "instance " + instance.nodeName() + " of " + db.id() + ": port " + instance.port()
@@ -189,8 +196,8 @@ public class NodeSteps {
                         instance.nodeName(),
                         instance.id(),
                         () -> "node " + instance.nodeName() + ": initializing the data directory",
-                        ctx -> agent.initDataDirectory(instance, db.id()))
-                .doneWhen(ctx -> agent.hasDataDirectory(instance));
+                        ctx -> agent.initDataDirectory(runtimes.of(db, instance)))
+                .doneWhen(ctx -> agent.hasDataDirectory(runtimes.of(db, instance)));
     }
 
     /** Writes pgfleet.conf and pg_hba.conf (for {@code instance}'s port); rewrites only what differs. */
@@ -200,7 +207,7 @@ public class NodeSteps {
                 instance.nodeName(),
                 instance.id(),
                 null,
-                ctx -> agent.writeConfiguration(instance, db.id(), db.spec()));
+                ctx -> agent.writeConfiguration(runtimes.of(db, instance), db.spec()));
     }
 
     /** StartPostgres and AwaitReady; done when the postmaster already answers. */
@@ -211,9 +218,10 @@ public class NodeSteps {
                         instance.id(),
                         () -> "node " + instance.nodeName() + ": starting PostgreSQL " + instance.postgresVersion()
                                 + " on port " + instance.port(),
-                        ctx -> agent.start(instance, db.id()))
+                        ctx -> agent.start(runtimes.of(db, instance)))
                 .withFields(Map.of("port", instance.port()))
-                .doneWhen(ctx -> agent.isRunning(instance, db.id()) && agent.answers(instance, db.id()));
+                .doneWhen(
+                        ctx -> agent.isRunning(runtimes.of(db, instance)) && agent.answers(runtimes.of(db, instance)));
     }
 
     Step reconcileRoles(
@@ -223,7 +231,7 @@ public class NodeSteps {
                 instance.nodeName(),
                 instance.id(),
                 message == null ? null : () -> message,
-                ctx -> agent.reconcileRoles(current(instance), db.id(), db.spec(), passwords, drop));
+                ctx -> agent.reconcileRoles(runtimes.of(db, current(instance)), db.spec(), passwords, drop));
     }
 
     /** WritePoolerConf, StartPooler, AwaitPoolerReady on the port the catalog reserved for it. */
@@ -237,24 +245,24 @@ public class NodeSteps {
                 ctx -> {
                     InstanceRow now = current(instance);
                     if (now.poolerPort() != null) {
-                        agent.startPooler(now, db.id(), db.spec());
+                        poolers.start(runtimes.of(db, now), db.spec());
                     }
                 });
     }
 
     Step stopPostgres(DatabaseRow db, InstanceRow instance, boolean endSessionsFirst, String message) {
         return Step.onNode("StopPostgres", instance.nodeName(), instance.id(), () -> message, ctx -> {
-                    if (endSessionsFirst && agent.isRunning(instance, db.id())) {
+                    if (endSessionsFirst && agent.isRunning(runtimes.of(db, instance))) {
                         endSessions(ctx, db, instance);
                     }
-                    agent.stop(instance, db.id());
+                    agent.stop(runtimes.of(db, instance));
                 })
-                .doneWhen(ctx -> !agent.isRunning(instance, db.id()));
+                .doneWhen(ctx -> !agent.isRunning(runtimes.of(db, instance)));
     }
 
     private void endSessions(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
         try {
-            agent.terminateConnections(instance, db.id());
+            agent.terminateConnections(runtimes.of(db, instance));
         } catch (PgfleetException e) {
             // The fast shutdown that follows ends sessions too; this only makes it quicker.
             ctx.log("node " + instance.nodeName() + ": could not terminate sessions first (" + e.getMessage()
@@ -268,14 +276,14 @@ public class NodeSteps {
                         instance.nodeName(),
                         instance.id(),
                         null,
-                        ctx -> agent.stopPooler(instance, db.id()))
-                .doneWhen(ctx -> !agent.isPoolerRunning(instance, db.id()));
+                        ctx -> poolers.stop(runtimes.of(db, instance)))
+                .doneWhen(ctx -> !poolers.isRunning(runtimes.of(db, instance)));
     }
 
     /** VerifyRoles: records the drift found (none after a successful reconcile) on the instance. */
     Step verifyRoles(DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords) {
         return Step.onNode("VerifyRoles", instance.nodeName(), instance.id(), null, ctx -> {
-            List<String> drift = agent.verifyRoles(current(instance), db.id(), db.spec(), passwords);
+            List<String> drift = agent.verifyRoles(runtimes.of(db, current(instance)), db.spec(), passwords);
             recordDrift(db, instance, drift);
             if (!drift.isEmpty()) {
                 ctx.log("node " + instance.nodeName() + ": roles differ from the spec: " + drift);
@@ -287,7 +295,7 @@ public class NodeSteps {
     Step readPendingRestart(DatabaseRow db, InstanceRow instance) {
         return Step.onNode("ReadPendingRestart", instance.nodeName(), instance.id(), null, ctx -> {
             InstanceRow now = current(instance);
-            boolean pending = agent.hasPendingRestart(now, db.id());
+            boolean pending = agent.hasPendingRestart(runtimes.of(db, now));
             instances.setPendingRestart(instance.id(), pending);
             if (pending && ctx.task().type() == io.pgfleet.core.TaskType.UPDATE) {
                 ctx.log("node " + instance.nodeName() + ": a setting waits for a restart (pending_restart)");

@@ -2,6 +2,7 @@ package io.pgfleet.server.tasks;
 
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.Secret;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
@@ -10,7 +11,6 @@ import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.catalog.JdbcTaskRepository;
 import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.events.JdbcEventRepository;
-import io.pgfleet.server.security.Secret;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -37,6 +37,7 @@ public class RoleDriftMonitor implements SmartLifecycle {
     private final JdbcInstanceRepository instances;
     private final JdbcTaskRepository tasks;
     private final InstanceAgent agent;
+    private final InstanceRuntimes runtimes;
     private final NodeSteps steps;
     private final PgfleetProperties properties;
     private final JdbcEventRepository events;
@@ -48,6 +49,7 @@ public class RoleDriftMonitor implements SmartLifecycle {
             JdbcInstanceRepository instances,
             JdbcTaskRepository tasks,
             InstanceAgent agent,
+            InstanceRuntimes runtimes,
             NodeSteps steps,
             PgfleetProperties properties,
             JdbcEventRepository events,
@@ -56,6 +58,7 @@ public class RoleDriftMonitor implements SmartLifecycle {
         this.instances = instances;
         this.tasks = tasks;
         this.agent = agent;
+        this.runtimes = runtimes;
         this.steps = steps;
         this.properties = properties;
         this.events = events;
@@ -88,7 +91,7 @@ public class RoleDriftMonitor implements SmartLifecycle {
                 if (db == null || tasks.conflicting(db.uuid(), null, true, null).isPresent()) {
                     continue;
                 }
-                List<String> drift = agent.verifyRoles(instance, db.id(), db.spec(), steps.passwords(db));
+                List<String> drift = agent.verifyRoles(runtimes.of(db, instance), db.spec(), steps.passwords(db));
                 if (!drift.isEmpty() && db.spec().repairsDrift()) {
                     drift = repair(db, instance, drift);
                 }
@@ -117,7 +120,7 @@ public class RoleDriftMonitor implements SmartLifecycle {
         }
         Map<String, Secret> passwords = steps.passwords(db);
         try {
-            agent.reconcileRoles(instance, db.id(), db.spec(), passwords, List.of());
+            agent.reconcileRoles(runtimes.of(db, instance), db.spec(), passwords, List.of());
         } catch (PgfleetException e) {
             // Left as drift, so it shows on the instance; the event says why it could not be put back.
             record(
@@ -128,7 +131,7 @@ public class RoleDriftMonitor implements SmartLifecycle {
                     Map.of("drift", found));
             return found;
         }
-        List<String> after = agent.verifyRoles(instance, db.id(), db.spec(), passwords);
+        List<String> after = agent.verifyRoles(runtimes.of(db, instance), db.spec(), passwords);
         List<String> repaired = found.stream().filter(f -> !after.contains(f)).toList();
         if (!repaired.isEmpty()) {
             log.info("instance {} of {}: put back roles changed by hand: {}", instance.nodeName(), db.id(), repaired);

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.Recovery;
 import io.pgfleet.core.TaskStatus;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
@@ -47,6 +48,7 @@ public class TaskRunner implements SmartLifecycle {
     private final JdbcInstanceRepository instances;
     private final InstanceStates states;
     private final InstanceAgent agent;
+    private final InstanceRuntimes runtimes;
     private final Workflows workflows;
     private final TransactionTemplate tx;
     private final PgfleetProperties properties;
@@ -67,6 +69,7 @@ public class TaskRunner implements SmartLifecycle {
             JdbcInstanceRepository instances,
             InstanceStates states,
             InstanceAgent agent,
+            InstanceRuntimes runtimes,
             Workflows workflows,
             TransactionTemplate tx,
             PgfleetProperties properties,
@@ -81,6 +84,7 @@ public class TaskRunner implements SmartLifecycle {
         this.instances = instances;
         this.states = states;
         this.agent = agent;
+        this.runtimes = runtimes;
         this.workflows = workflows;
         this.tx = tx;
         this.properties = properties;
@@ -151,38 +155,21 @@ public class TaskRunner implements SmartLifecycle {
         java.util.Set<java.util.UUID> resumedDatabases = new java.util.HashSet<>();
         java.util.Set<String> resumedInstances = new java.util.HashSet<>();
         for (TaskRow task : tasks.withStatus(TaskStatus.RUNNING)) {
-            if (RESUMABLE.contains(task.type())) {
-                tx.executeWithoutResult(s -> {
-                    tasks.compareAndSetStatus(task.taskId(), TaskStatus.RUNNING, TaskStatus.PENDING);
-                    tasks.appendLog(
-                            task.taskId(),
-                            "interrupted: pgfleet stopped while this task ran; resuming it at its first unfinished"
-                                    + " step",
-                            Map.of());
-                    taskEvent(task, "task.resumed", task.type().label() + " resumed after a pgfleet restart", Map.of());
-                });
-                if (task.type().isDatabaseWide()) {
-                    resumedDatabases.add(task.databaseUuid());
-                } else {
-                    resumedInstances.add(task.instanceId());
-                }
-                log.warn(
-                        "task {} ({} of {}) was interrupted by a pgfleet restart; resuming it",
-                        task.taskId(),
-                        task.type().label(),
-                        task.databaseId());
-                continue;
-            }
-            String reason =
-                    "interrupted: pgfleet stopped while this " + task.type().label()
-                            + " ran; it is not resumed half-way, the instances were set to what the host shows; submit it again";
             tx.executeWithoutResult(s -> {
-                tasks.appendLog(task.taskId(), "failed: " + reason, Map.of());
-                tasks.finish(task.taskId(), TaskStatus.FAILED, reason);
-                taskEvent(task, "task.failed", task.type().label() + " failed: " + reason, Map.of());
+                tasks.compareAndSetStatus(task.taskId(), TaskStatus.RUNNING, TaskStatus.PENDING);
+                tasks.appendLog(
+                        task.taskId(),
+                        "interrupted: pgfleet stopped while this task ran; resuming it at its first unfinished step",
+                        Map.of());
+                taskEvent(task, "task.resumed", task.type().label() + " resumed after a pgfleet restart", Map.of());
             });
+            if (task.type().isDatabaseWide()) {
+                resumedDatabases.add(task.databaseUuid());
+            } else {
+                resumedInstances.add(task.instanceId());
+            }
             log.warn(
-                    "task {} ({} of {}) was interrupted by a pgfleet restart; marked failed",
+                    "task {} ({} of {}) was interrupted by a pgfleet restart; resuming it",
                     task.taskId(),
                     task.type().label(),
                     task.databaseId());
@@ -209,17 +196,6 @@ public class TaskRunner implements SmartLifecycle {
         }
     }
 
-    private static final java.util.Set<io.pgfleet.core.TaskType> RESUMABLE = java.util.EnumSet.of(
-            io.pgfleet.core.TaskType.CREATE,
-            io.pgfleet.core.TaskType.DELETE,
-            io.pgfleet.core.TaskType.UPDATE,
-            io.pgfleet.core.TaskType.STOP_INSTANCE,
-            io.pgfleet.core.TaskType.START_INSTANCE,
-            io.pgfleet.core.TaskType.RESTART_INSTANCE,
-            io.pgfleet.core.TaskType.HEAL_INSTANCE,
-            io.pgfleet.core.TaskType.SUSPEND,
-            io.pgfleet.core.TaskType.UNSUSPEND);
-
     private static final java.util.Set<InstanceState> TRANSIENT = java.util.EnumSet.of(
             InstanceState.CREATING,
             InstanceState.STARTING,
@@ -229,34 +205,17 @@ public class TaskRunner implements SmartLifecycle {
             InstanceState.DELETING);
 
     private void recover(DatabaseRow db, InstanceRow instance) {
-        boolean up = agent.isRunning(instance, db.id());
-        InstanceState target;
-        String reason;
-        if (instance.state() == InstanceState.CREATING || instance.state() == InstanceState.DELETING) {
-            target = instance.state() == InstanceState.DELETING ? InstanceState.ERROR : InstanceState.FAILED;
-            reason =
-                    "interrupted by a pgfleet restart while " + instance.state().label()
-                            + (target == InstanceState.FAILED ? "; start it to finish" : "; delete the database again");
-        } else if (!up) {
-            target = instance.state() == InstanceState.STOPPING ? InstanceState.STOPPED : InstanceState.FAILED;
-            reason = target == InstanceState.STOPPED ? null : "not running after a pgfleet restart; start it";
-        } else if (agent.answers(instance, db.id())) {
-            target = InstanceState.AVAILABLE;
-            reason = null;
-        } else {
-            target = InstanceState.FAILED;
-            reason = "running but not answering after a pgfleet restart";
-        }
-        if (!instance.state().canMoveTo(target)) {
-            target = InstanceState.ERROR;
-        }
-        states.move(db, instance.id(), target, reason);
+        io.pgfleet.server.agent.InstanceRuntime runtime = runtimes.of(db, instance);
+        boolean up = agent.isRunning(runtime);
+        Recovery.Outcome outcome =
+                Recovery.afterPgfleetRestart(instance.state(), new Recovery.Observed(up, up && agent.answers(runtime)));
+        states.move(db, instance.id(), outcome.state(), outcome.error());
         log.info(
                 "instance {} of {}: was {}, now {}",
                 instance.nodeName(),
                 db.id(),
                 instance.state().label(),
-                target.label());
+                outcome.state().label());
     }
 
     private void dispatchLoop() {

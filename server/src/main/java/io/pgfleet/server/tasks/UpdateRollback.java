@@ -5,6 +5,7 @@ import io.pgfleet.core.DatabaseUserSpec;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.Secret;
 import io.pgfleet.core.UpdatePlan;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
@@ -14,7 +15,6 @@ import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.catalog.JdbcPortReservationRepository;
 import io.pgfleet.server.catalog.Json;
 import io.pgfleet.server.events.JdbcEventRepository;
-import io.pgfleet.server.security.Secret;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -37,6 +37,8 @@ public class UpdateRollback {
     static final String REQUEST_KEY = "previous";
 
     private final JdbcDatabaseRepository databases;
+    private final InstanceRuntimes runtimes;
+    private final io.pgfleet.server.agent.PoolerAgent poolers;
     private final JdbcInstanceRepository instances;
     private final JdbcPortReservationRepository ports;
     private final JdbcEventRepository events;
@@ -55,7 +57,11 @@ public class UpdateRollback {
             InstanceAgent agent,
             NodeSteps steps,
             Json json,
-            TransactionTemplate tx) {
+            TransactionTemplate tx,
+            InstanceRuntimes runtimes,
+            io.pgfleet.server.agent.PoolerAgent poolers) {
+        this.runtimes = runtimes;
+        this.poolers = poolers;
         this.databases = databases;
         this.instances = instances;
         this.ports = ports;
@@ -101,7 +107,7 @@ public class UpdateRollback {
     }
 
     RuntimeException restore(TaskContext ctx, DatabaseRow failed, RuntimeException cause) {
-        Object previous = ctx.task().request().get(REQUEST_KEY);
+        Object previous = ctx.task().request() instanceof io.pgfleet.core.TaskRequest.Update u ? u.previous() : null;
         if (!(previous instanceof Map<?, ?> snapshot)) {
             // An update accepted before this version: nothing to go back to.
             return cause;
@@ -143,7 +149,7 @@ public class UpdateRollback {
                 .filter(u -> restored.databaseUsers().stream()
                         .noneMatch(p -> p.username().equals(u)))
                 .toList();
-        UpdatePlan plan = json.convert(ctx.task().request().get("plan"), UpdatePlan.class);
+        UpdatePlan plan = ((io.pgfleet.core.TaskRequest.Update) ctx.task().request()).plan();
         Map<?, ?> nodes = (Map<?, ?>) snapshot.get("nodes");
         List<InstanceRow> keep = new ArrayList<>();
         for (InstanceRow instance : all) {
@@ -241,24 +247,26 @@ public class UpdateRollback {
                                 + "; it stays on port " + now.port());
             }
         }
-        boolean up = agent.isRunning(now, db.id());
+        io.pgfleet.server.agent.InstanceRuntime was = runtimes.of(db, now);
+        io.pgfleet.server.agent.InstanceRuntime back = was.withPort(port);
+        boolean up = agent.isRunning(was);
         if (!running) {
             if (up) {
-                agent.stop(now, db.id());
+                agent.stop(was);
             }
-            agent.prepare(target, db.id(), spec);
+            agent.prepare(back, spec);
             ctx.log("node " + node + ": stopped as before; the previous configuration is written");
         } else if (up && port != now.port()) {
             ctx.log("node " + node + ": back from port " + now.port() + " to " + port + " with a restart");
-            agent.restart(now, target, db.id(), spec);
+            agent.restart(was, back, spec);
         } else if (up) {
-            agent.prepare(target, db.id(), spec);
+            agent.prepare(back, spec);
             ctx.log("node " + node + ": previous settings reloaded");
-            agent.reload(target, db.id(), spec, plan.parametersToReload(), plan.parametersNeedingRestart());
+            agent.reload(back, spec, plan.parametersToReload(), plan.parametersNeedingRestart());
         } else {
             ctx.log("node " + node + ": starting on port " + port + " with the previous configuration");
-            agent.prepare(target, db.id(), spec);
-            agent.start(target, db.id());
+            agent.prepare(back, spec);
+            agent.start(back);
         }
         tx.executeWithoutResult(s -> {
             instances.setPort(now.id(), port);
@@ -271,20 +279,20 @@ public class UpdateRollback {
         });
         if (running) {
             ctx.log("node " + node + ": previous users and passwords" + (added.isEmpty() ? "" : "; dropping " + added));
-            agent.reconcileRoles(target, db.id(), spec, passwords, added);
+            agent.reconcileRoles(back, spec, passwords, added);
             if (spec.hasPooler()) {
                 InstanceRow pooled = instances.find(now.id()).orElseThrow();
                 if (db.spec().hasPooler() && pooled.poolerPort() != null) {
                     runNow(ctx, List.of(steps.startPooler(db, pooled)));
                 }
             } else if (now.poolerPort() != null) {
-                agent.stopPooler(target, db.id());
+                poolers.stop(back);
                 tx.executeWithoutResult(s -> {
                     instances.setPoolerPort(now.id(), null);
                     ports.release(now.hostId(), now.poolerPort(), now.id());
                 });
             }
-            instances.setPendingRestart(now.id(), agent.hasPendingRestart(target, db.id()));
+            instances.setPendingRestart(now.id(), agent.hasPendingRestart(back));
             runNow(ctx, List.of(steps.verifyRoles(db, target, passwords)));
         }
         settle(db, now.id(), running ? InstanceState.AVAILABLE : InstanceState.STOPPED);

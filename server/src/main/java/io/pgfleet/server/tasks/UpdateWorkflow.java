@@ -1,15 +1,17 @@
 package io.pgfleet.server.tasks;
 
 import io.pgfleet.core.InstanceState;
+import io.pgfleet.core.Secret;
+import io.pgfleet.core.TaskRequest;
 import io.pgfleet.core.UpdatePlan;
 import io.pgfleet.core.UpdatePlan.PortChange;
 import io.pgfleet.server.agent.InstanceAgent;
+import io.pgfleet.server.agent.PoolerAgent;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.catalog.JdbcPortReservationRepository;
 import io.pgfleet.server.catalog.Json;
-import io.pgfleet.server.security.Secret;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +33,8 @@ public class UpdateWorkflow {
     private final JdbcInstanceRepository instances;
     private final JdbcPortReservationRepository ports;
     private final InstanceAgent agent;
+    private final PoolerAgent poolers;
+    private final InstanceRuntimes runtimes;
     private final NodeSteps steps;
     private final Json json;
     private final TransactionTemplate tx;
@@ -40,6 +44,8 @@ public class UpdateWorkflow {
             JdbcInstanceRepository instances,
             JdbcPortReservationRepository ports,
             InstanceAgent agent,
+            PoolerAgent poolers,
+            InstanceRuntimes runtimes,
             NodeSteps steps,
             Json json,
             TransactionTemplate tx,
@@ -47,6 +53,8 @@ public class UpdateWorkflow {
         this.instances = instances;
         this.ports = ports;
         this.agent = agent;
+        this.poolers = poolers;
+        this.runtimes = runtimes;
         this.steps = steps;
         this.json = json;
         this.tx = tx;
@@ -59,7 +67,7 @@ public class UpdateWorkflow {
     }
 
     Workflow plan(TaskContext ctx, DatabaseRow db) {
-        UpdatePlan plan = json.convert(ctx.task().request().get("plan"), UpdatePlan.class);
+        UpdatePlan plan = ((TaskRequest.Update) ctx.task().request()).plan();
         Map<String, Secret> passwords = steps.passwords(db);
         Workflow.Builder workflow = Workflow.builder();
         for (InstanceRow instance : instances.byDatabase(db.uuid())) {
@@ -124,7 +132,10 @@ public class UpdateWorkflow {
                                     + " with a restart",
                             ctx -> {
                                 InstanceRow now = steps.current(instance);
-                                agent.restart(now.withPort(m.from()), now.withPort(m.to()), db.id(), db.spec());
+                                agent.restart(
+                                        runtimes.of(db, now).withPort(m.from()),
+                                        runtimes.of(db, now).withPort(m.to()),
+                                        db.spec());
                                 moveReservation(instance, m);
                             })
                     .doneWhen(ctx -> steps.current(instance).port() == m.to()));
@@ -141,8 +152,7 @@ public class UpdateWorkflow {
                                         ? ""
                                         : "; " + plan.parametersNeedingRestart() + " wait for a restart"),
                         ctx -> agent.reload(
-                                instance,
-                                db.id(),
+                                runtimes.of(db, instance),
                                 db.spec(),
                                 plan.parametersToReload(),
                                 plan.parametersNeedingRestart())));
@@ -176,7 +186,7 @@ public class UpdateWorkflow {
     private Step releasePooler(DatabaseRow db, InstanceRow instance) {
         return Step.onNode("ReleasePooler", instance.nodeName(), instance.id(), null, ctx -> {
                     InstanceRow now = steps.current(instance);
-                    agent.stopPooler(now, db.id());
+                    poolers.stop(runtimes.of(db, now));
                     tx.executeWithoutResult(s -> {
                         instances.setPoolerPort(instance.id(), null);
                         ports.release(instance.hostId(), now.poolerPort(), instance.id());

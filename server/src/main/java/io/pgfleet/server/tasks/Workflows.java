@@ -3,13 +3,14 @@ package io.pgfleet.server.tasks;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.core.Secret;
+import io.pgfleet.core.TaskRequest;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.events.JdbcEventRepository;
-import io.pgfleet.server.security.Secret;
 import java.util.Map;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -26,6 +27,7 @@ public class Workflows {
     private final JdbcEventRepository events;
     private final InstanceStates states;
     private final InstanceAgent agent;
+    private final InstanceRuntimes runtimes;
     private final NodeSteps steps;
     private final UpdateWorkflow update;
     private final TransactionTemplate tx;
@@ -36,6 +38,7 @@ public class Workflows {
             JdbcEventRepository events,
             InstanceStates states,
             InstanceAgent agent,
+            InstanceRuntimes runtimes,
             NodeSteps steps,
             UpdateWorkflow update,
             TransactionTemplate tx) {
@@ -44,6 +47,7 @@ public class Workflows {
         this.events = events;
         this.states = states;
         this.agent = agent;
+        this.runtimes = runtimes;
         this.steps = steps;
         this.update = update;
         this.tx = tx;
@@ -96,9 +100,10 @@ public class Workflows {
     }
 
     private Workflow restart(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
-        if (Boolean.TRUE.equals(ctx.task().request().get("only_if_pending"))
+        if (ctx.task().request() instanceof TaskRequest.RestartInstance r
+                && r.onlyIfPending()
                 && instance.state() != InstanceState.RESTARTING // resumed after a crash: it decided already
-                && !agent.hasPendingRestart(instance, db.id())) {
+                && !agent.hasPendingRestart(runtimes.of(db, instance))) {
             return Workflow.nothingToDo(
                     "SkipRestart", "node " + instance.nodeName() + ": no setting waits for a restart; skipped");
         }
@@ -119,7 +124,7 @@ public class Workflows {
             return Workflow.nothingToDo(
                     "SkipHeal", "database " + db.id() + " is suspended; node " + node + " stays failed");
         }
-        Object attempt = ctx.task().request().getOrDefault("attempt", 0);
+        int attempt = ctx.task().request() instanceof TaskRequest.HealInstance h ? h.attempt() : 0;
         Step decide = Step.onNode(
                         "DecideRestart",
                         node,
@@ -143,7 +148,7 @@ public class Workflows {
             } else if (instance.state() == InstanceState.STOPPING
                     || instance.state().canMoveTo(InstanceState.STOPPING)) {
                 workflow.addAll(steps.stop(db, instance));
-            } else if (agent.isRunning(instance, db.id())) {
+            } else if (agent.isRunning(runtimes.of(db, instance))) {
                 workflow.add(Step.onNode("StopPostgres", instance.nodeName(), instance.id(), null, c -> {
                     throw new PgfleetException(
                             ErrorCode.INVALID_STATE,

@@ -1,15 +1,14 @@
 package io.pgfleet.server.support;
 
 import io.pgfleet.server.PgfleetServer;
+import io.pgfleet.testkit.Homes;
+import io.pgfleet.testkit.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.stream.Stream;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -19,7 +18,6 @@ import org.springframework.context.ConfigurableApplicationContext;
  * (one per tenant), which cannot enter /root or a 0700 temp directory.
  */
 public final class ServerUnderTest implements AutoCloseable {
-    private static final Path ROOT = Path.of("/tmp/pf");
 
     private final Path home;
     private final ConfigurableApplicationContext context;
@@ -34,18 +32,7 @@ public final class ServerUnderTest implements AutoCloseable {
 
     /** A fresh home directory that the instances' OS user can traverse. */
     public static Path newHome(String name) {
-        try {
-            Files.createDirectories(ROOT);
-            Files.setPosixFilePermissions(ROOT, PosixFilePermissions.fromString("rwxr-xr-x"));
-            // Short on purpose: Unix socket paths under the home must stay within 107 bytes.
-            Path home = ROOT.resolve(name.substring(0, Math.min(name.length(), 4))
-                    + UUID.randomUUID().toString().substring(0, 6));
-            Files.createDirectory(home);
-            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
-            return home;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Homes.create(name);
     }
 
     /**
@@ -53,7 +40,7 @@ public final class ServerUnderTest implements AutoCloseable {
      * checkouts can run their integration tests on one machine at once.
      */
     public static int port(int base) {
-        return base + Integer.getInteger("pgfleet.it.port-offset", 0);
+        return Ports.offset(base);
     }
 
     /**
@@ -74,11 +61,7 @@ public final class ServerUnderTest implements AutoCloseable {
 
     /** The admin key pgfleet wrote on its first start, as a local operator would read it. */
     public static String adminKey(Path home) {
-        try {
-            return Files.readString(home.resolve("secrets/admin.key")).trim();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Homes.adminKey(home);
     }
 
     public Api api() {
@@ -104,23 +87,11 @@ public final class ServerUnderTest implements AutoCloseable {
     }
 
     /**
-     * Test hygiene: fast-stops every postmaster still running under {@code home} (a test that failed
-     * half-way must not leave Postgres processes behind) and removes the directory.
+     * Test hygiene: fast-stops every postmaster and pooler still running under {@code home} (a test
+     * that failed half-way must not leave processes behind) and removes the directory.
      */
     public static void cleanUp(Path home) {
-        Path instances = home.resolve("instances");
-        if (Files.isDirectory(instances)) {
-            try (Stream<Path> dirs = Files.list(instances)) {
-                dirs.forEach(dir -> {
-                    stopPostmaster(dir.resolve("data/postmaster.pid"));
-                    stopPgBouncer(dir.resolve("pgbouncer/pgbouncer.pid"));
-                });
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        stopPostmaster(home.resolve("catalog/data/postmaster.pid"));
-        deleteTree(home);
+        Homes.cleanUp(home);
         removeTenantOsUsers(home);
     }
 
@@ -148,49 +119,6 @@ public final class ServerUnderTest implements AutoCloseable {
         }
     }
 
-    private static void stopPostmaster(Path pidFile) {
-        if (!Files.isRegularFile(pidFile)) {
-            return;
-        }
-        try {
-            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
-            ProcessHandle.of(pid).ifPresent(process -> {
-                // SIGINT is Postgres' fast shutdown; wait so the next test starts from a quiet host.
-                run("kill", "-INT", Long.toString(pid));
-                awaitGone(process);
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Not a child of the test: a zombie counts as alive for onExit(), so ask /proc (Processes). */
-    private static void awaitGone(ProcessHandle process) {
-        org.awaitility.Awaitility.await()
-                .atMost(java.time.Duration.ofSeconds(30))
-                .pollInterval(java.time.Duration.ofMillis(20))
-                .until(() -> !io.pgfleet.server.agent.Processes.isRunning(process));
-    }
-
-    /** PgBouncer runs detached like the postmaster; SIGTERM is its immediate shutdown. */
-    private static void stopPgBouncer(Path pidFile) {
-        if (!Files.isRegularFile(pidFile)) {
-            return;
-        }
-        try {
-            long pid = Long.parseLong(Files.readString(pidFile).trim());
-            ProcessHandle.of(pid)
-                    .filter(p ->
-                            p.info().command().map(c -> c.contains("pgbouncer")).orElse(false))
-                    .ifPresent(process -> {
-                        process.destroy();
-                        awaitGone(process);
-                    });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     private static void run(String... command) {
         try {
             int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
@@ -206,8 +134,6 @@ public final class ServerUnderTest implements AutoCloseable {
     }
 
     public static void deleteTree(Path dir) {
-        if (Files.exists(dir)) {
-            run("rm", "-rf", "--", dir.toString());
-        }
+        Homes.deleteTree(dir);
     }
 }

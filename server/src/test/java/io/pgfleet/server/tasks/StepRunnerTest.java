@@ -48,7 +48,7 @@ class StepRunnerTest {
                     null,
                     TaskType.CREATE,
                     TaskStatus.RUNNING,
-                    Map.of(),
+                    new io.pgfleet.core.TaskRequest.Create(),
                     null,
                     Instant.now(),
                     Instant.now(),

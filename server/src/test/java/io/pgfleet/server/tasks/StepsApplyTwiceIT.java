@@ -74,8 +74,8 @@ class StepsApplyTwiceIT {
     void everyStepAppliedTwiceChangesNothingMoreThanOnce() throws Exception {
         DatabaseRow db = database();
         InstanceRow n1 = instance(db);
-        Map<String, io.pgfleet.server.security.Secret> passwords = steps.passwords(db);
-        TaskContext ctx = context(db, n1, Map.of());
+        Map<String, io.pgfleet.core.Secret> passwords = steps.passwords(db);
+        TaskContext ctx = context(db, n1);
 
         // A finished create: every provision step finds its work done, and changes nothing at all.
         Snapshot before = snapshot(db, n1);
@@ -142,7 +142,7 @@ class StepsApplyTwiceIT {
         return instances.byDatabase(db.uuid()).get(0);
     }
 
-    private static TaskContext context(DatabaseRow db, InstanceRow instance, Map<String, Object> request) {
+    private static TaskContext context(DatabaseRow db, InstanceRow instance) {
         return new TaskContext(
                 new TaskRow(
                         UUID.randomUUID(),
@@ -152,7 +152,7 @@ class StepsApplyTwiceIT {
                         instance.id(),
                         io.pgfleet.core.TaskType.START_INSTANCE,
                         io.pgfleet.core.TaskStatus.RUNNING,
-                        request,
+                        new io.pgfleet.core.TaskRequest.StartInstance(),
                         null,
                         null,
                         null,
@@ -175,15 +175,19 @@ class StepsApplyTwiceIT {
                         + " pending_restart=" + r.pendingRestart() + " drift=" + r.drift() + " error=" + r.error())
                 .orElse("gone");
         Path dir = home.resolve("instances").resolve(instance.id());
-        PostgresServer postgres = agent.server(row.orElse(instance), db.id());
+        InstanceRuntimes runtimes = server.bean(InstanceRuntimes.class);
+        io.pgfleet.server.agent.InstanceRuntime runtime = runtimes.of(db, row.orElse(instance));
+        PostgresServer postgres = agent.server(runtime);
         Long postmaster = Files.exists(dir) ? postgres.runningPid().orElse(null) : null;
         Long pooler = Files.exists(dir)
-                ? agent.pooler(row.orElse(instance), db.id()).runningPid().orElse(null)
+                ? server.bean(io.pgfleet.server.agent.PoolerAgent.class)
+                        .pgbouncer(runtime)
+                        .runningPid()
+                        .orElse(null)
                 : null;
         List<String> roles = new ArrayList<>();
         if (postmaster != null) {
-            InstanceRow now = row.orElse(instance);
-            try (Connection c = agent.connect(now, "postgres");
+            try (Connection c = agent.connect(runtime, "postgres");
                     Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("""
                             select r.rolname || ' login=' || r.rolcanlogin || ' super=' || r.rolsuper
@@ -199,7 +203,7 @@ class StepsApplyTwiceIT {
             } catch (SQLException e) {
                 throw new IllegalStateException(e);
             }
-            roles.addAll(agent.verifyRoles(now, db.id(), database().spec(), steps.passwords(database())));
+            roles.addAll(agent.verifyRoles(runtime, database().spec(), steps.passwords(database())));
         }
         return new Snapshot(
                 rowText,

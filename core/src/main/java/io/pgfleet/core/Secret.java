@@ -1,4 +1,4 @@
-package io.pgfleet.server.security;
+package io.pgfleet.core;
 
 import java.security.SecureRandom;
 

@@ -1,6 +1,7 @@
-package io.pgfleet.server.agent;
+package io.pgfleet.server.tasks;
 
 import io.pgfleet.core.InstanceState;
+import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.config.PgfleetProperties;
@@ -41,6 +42,7 @@ public class ActivitySampler implements SmartLifecycle {
     private final JdbcInstanceRepository instances;
     private final InstanceAgent agent;
     private final PgfleetProperties properties;
+    private final InstanceRuntimes runtimes;
     private final Clock clock = Clock.systemUTC();
     private final Map<String, Series> watched = new ConcurrentHashMap<>();
     private ScheduledExecutorService timer;
@@ -59,8 +61,13 @@ public class ActivitySampler implements SmartLifecycle {
         }
     }
 
-    public ActivitySampler(JdbcInstanceRepository instances, InstanceAgent agent, PgfleetProperties properties) {
+    public ActivitySampler(
+            JdbcInstanceRepository instances,
+            InstanceAgent agent,
+            PgfleetProperties properties,
+            InstanceRuntimes runtimes) {
         this.instances = instances;
+        this.runtimes = runtimes;
         this.agent = agent;
         this.properties = properties;
     }
@@ -98,7 +105,7 @@ public class ActivitySampler implements SmartLifecycle {
     private void sample(InstanceRow instance, Series series) throws SQLException {
         long transactions;
         long connections;
-        try (Connection c = agent.connect(instance, "postgres");
+        try (Connection c = agent.connect(runtimes.of("", instance), "postgres");
                 Statement s = c.createStatement()) {
             s.setQueryTimeout(2);
             try (ResultSet rs = s.executeQuery(QUERY)) {

@@ -1,0 +1,58 @@
+package io.pgfleet.server;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/**
+ * The server's packages point one way: api → tasks → security, events → catalog → agent → config.
+ * A new cycle, or a lower layer reaching up, fails the build (README: "Where changes go").
+ */
+@AnalyzeClasses(packages = "io.pgfleet.server", importOptions = ImportOption.DoNotIncludeTests.class)
+class ServerLayersTest {
+
+    @ArchTest
+    static final ArchRule noCycleBetweenPackages = slices().matching("io.pgfleet.server.(*)..")
+            .should()
+            .beFreeOfCycles()
+            .because("a cycle blurs where a change goes");
+
+    @ArchTest
+    static final ArchRule layersPointOneWay = layeredArchitecture()
+            .consideringOnlyDependenciesInLayers()
+            .layer("entry")
+            .definedBy("io.pgfleet.server")
+            .layer("api")
+            .definedBy("io.pgfleet.server.api..")
+            .layer("tasks")
+            .definedBy("io.pgfleet.server.tasks..")
+            .layer("security")
+            .definedBy("io.pgfleet.server.security..")
+            .layer("events")
+            .definedBy("io.pgfleet.server.events..")
+            .layer("catalog")
+            .definedBy("io.pgfleet.server.catalog..")
+            .layer("agent")
+            .definedBy("io.pgfleet.server.agent..")
+            .layer("config")
+            .definedBy("io.pgfleet.server.config..")
+            .whereLayer("entry")
+            .mayNotBeAccessedByAnyLayer()
+            .whereLayer("api")
+            .mayOnlyBeAccessedByLayers("entry")
+            .whereLayer("tasks")
+            .mayOnlyBeAccessedByLayers("api")
+            .whereLayer("security")
+            .mayOnlyBeAccessedByLayers("api", "tasks")
+            .whereLayer("events")
+            .mayOnlyBeAccessedByLayers("api", "tasks")
+            .whereLayer("catalog")
+            .mayOnlyBeAccessedByLayers("api", "tasks", "security", "events")
+            .whereLayer("agent")
+            .mayOnlyBeAccessedByLayers("api", "tasks", "security", "events", "catalog")
+            .because("api → tasks → security, events → catalog → agent → config; core under them all");
+}
