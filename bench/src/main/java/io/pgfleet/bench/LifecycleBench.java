@@ -99,6 +99,10 @@ public final class LifecycleBench {
             ApiLatencyBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;
         }
+        if (args.length > 0 && args[0].equals("refusal-flood")) {
+            RefusalFloodBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         if (args.length > 0 && args[0].equals("heal")) {
             HealBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;

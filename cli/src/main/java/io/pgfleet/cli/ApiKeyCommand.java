@@ -112,7 +112,12 @@ final class ApiKeyCommand {
             name = "revoke",
             mixinStandardHelpOptions = true,
             description = "Revoke an API key: the next request with it is refused (401).",
-            footer = {"%nExample:", "  pgfleet apikey revoke KEY_ID"})
+            footer = {
+                "%nOn a terminal it asks you to type the key's id; scripts pass --yes.",
+                "%nExample:",
+                "  pgfleet apikey revoke KEY_ID",
+                "  pgfleet apikey revoke KEY_ID --yes         # in a script"
+            })
     static final class Revoke implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -120,9 +125,21 @@ final class ApiKeyCommand {
         @Parameters(paramLabel = "KEY_ID", description = "The key's id (the ID column of pgfleet apikey list).")
         String id;
 
+        @Option(
+                names = {"-y", "--yes"},
+                description = "Do not ask: revoke it (needed when not on a terminal).")
+        boolean yes;
+
         @Override
         public Integer call() {
             Session session = Session.of(spec);
+            Confirmation.require(
+                    session.console(),
+                    yes,
+                    "apikey revoke",
+                    id,
+                    "key's id",
+                    "revokes API key " + id + " for good (every client using it is refused)");
             JsonNode revoked = session.api().delete("v1/api-keys/" + ApiClient.seg(id));
             if (session.json()) {
                 session.printJson(revoked);

@@ -22,13 +22,15 @@ import tools.jackson.databind.JsonNode;
         name = "connect",
         mixinStandardHelpOptions = true,
         description = {
-            "Print the connection URL of a database's instance: direct (for migrations) or --pooled (PgBouncer).",
+            "Print the connection URL of a database's instance: direct (for migrations) or --pooled (PgBouncer),",
+            "for libpq clients (psql, Python, Go, Node) or with --jdbc for Java (pgjdbc).",
             "The password is shown only with --reveal; --psql runs psql with it (passed in PGPASSWORD, not argv)."
         },
         footer = {
             "%nExample:",
             "  pgfleet connect example                      # postgresql://admin:****@localhost:6001/example",
             "  pgfleet connect example --node n2 --user app --reveal",
+            "  pgfleet connect example --pooled --jdbc      # jdbc:postgresql://…?user=admin&password=****&prepareThreshold=0",
             "  pgfleet connect example --psql -- -c 'select version()'"
         })
 final class ConnectCommand implements Callable<Integer> {
@@ -50,6 +52,11 @@ final class ConnectCommand implements Callable<Integer> {
     @Option(names = "--pooled", description = "The pooled URL (through PgBouncer) instead of the direct one.")
     boolean pooled;
 
+    @Option(
+            names = "--jdbc",
+            description = "The JDBC URL (jdbc:postgresql://…); pooled ones set prepareThreshold=0 for PgBouncer.")
+    boolean jdbc;
+
     @Option(names = "--reveal", description = "Put the password in the printed URL.")
     boolean reveal;
 
@@ -63,12 +70,17 @@ final class ConnectCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(), "arguments after DATABASE go to psql; add --psql");
         }
+        if (jdbc && psql) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--jdbc prints a URL for Java clients; psql takes the default one");
+        }
         boolean withPassword = reveal || psql;
         JsonNode info = session.api()
                 .get("v1/databases/" + ApiClient.seg(database) + "/connection"
                         + ApiClient.query("user", user, "reveal", withPassword ? "true" : null));
         JsonNode chosen = choose(info);
-        String url = Json.text(chosen, pooled ? "pooled_url" : "direct_url");
+        String field = jdbc ? (pooled ? "pooled_jdbc_url" : "jdbc_url") : (pooled ? "pooled_url" : "direct_url");
+        String url = Json.text(chosen, field);
         if (url == null) {
             throw new CliFailure(
                     CliFailure.FAILED,

@@ -304,7 +304,12 @@ final class DbCommand {
                 "Delete a database: its sessions are ended, its instances stopped and removed, their ports freed.",
                 "Its tasks stay readable."
             },
-            footer = {"%nExample:", "  pgfleet db delete example --wait"})
+            footer = {
+                "%nOn a terminal it asks you to type the database's id; scripts pass --yes.",
+                "%nExample:",
+                "  pgfleet db delete example --wait",
+                "  pgfleet db delete example --yes --wait     # in a script"
+            })
     static final class Delete implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -315,9 +320,21 @@ final class DbCommand {
         @Option(names = "--wait", description = "Follow the delete task until it ends; exit with its outcome.")
         boolean wait;
 
+        @Option(
+                names = {"-y", "--yes"},
+                description = "Do not ask: delete it (needed when not on a terminal).")
+        boolean yes;
+
         @Override
         public Integer call() {
             Session session = Session.of(spec);
+            Confirmation.require(
+                    session.console(),
+                    yes,
+                    "db delete",
+                    id,
+                    "database's id",
+                    "deletes database " + id + " with all its data");
             JsonNode answer = session.api().delete("v1/databases/" + ApiClient.seg(id));
             return new TaskFollower(session).conclude(answer, wait);
         }

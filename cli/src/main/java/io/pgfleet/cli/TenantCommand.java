@@ -3,6 +3,7 @@ package io.pgfleet.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
@@ -13,11 +14,16 @@ import tools.jackson.databind.node.ObjectNode;
         name = "tenant",
         mixinStandardHelpOptions = true,
         description = {
-            "List, create and show tenants (admin keys only).",
+            "List, create, show and delete tenants (admin keys only).",
             "Each tenant sees only its own databases, tasks, events and keys; an admin acts in another",
             "tenant with --tenant NAME."
         },
-        subcommands = {TenantCommand.ListTenants.class, TenantCommand.Create.class, TenantCommand.Get.class},
+        subcommands = {
+            TenantCommand.ListTenants.class,
+            TenantCommand.Create.class,
+            TenantCommand.Get.class,
+            TenantCommand.Delete.class
+        },
         footer = {"%nExample:", "  pgfleet tenant create billing", "  pgfleet --tenant billing db list"})
 final class TenantCommand {
 
@@ -102,6 +108,53 @@ final class TenantCommand {
             Table table = new Table("NAME", "ID", "CREATED");
             row(table, t);
             table.print(session.console().out());
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "delete",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Delete a tenant that owns no database any more; its API keys go with it.",
+                "The default tenant cannot be deleted."
+            },
+            footer = {
+                "%nOn a terminal it asks you to type the tenant's name; scripts pass --yes.",
+                "%nExample:",
+                "  pgfleet tenant delete billing",
+                "  pgfleet tenant delete billing --yes        # in a script"
+            })
+    static final class Delete implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "TENANT", description = "Name or id of the tenant.")
+        String tenant;
+
+        @Option(
+                names = {"-y", "--yes"},
+                description = "Do not ask: delete it (needed when not on a terminal).")
+        boolean yes;
+
+        @Override
+        public Integer call() {
+            Session session = Session.of(spec);
+            Confirmation.require(
+                    session.console(),
+                    yes,
+                    "tenant delete",
+                    tenant,
+                    "tenant's name",
+                    "deletes tenant " + tenant + " and revokes all its API keys");
+            JsonNode deleted = session.api().delete("v1/tenants/" + ApiClient.seg(tenant));
+            if (session.json()) {
+                session.printJson(deleted);
+                return 0;
+            }
+            session.console()
+                    .out()
+                    .println("tenant " + Json.text(deleted, "name") + " deleted (id " + Json.text(deleted, "id") + ")");
             return 0;
         }
     }

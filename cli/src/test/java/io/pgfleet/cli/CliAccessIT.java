@@ -182,7 +182,7 @@ class CliAccessIT {
 
         // A viewer reads, and is refused any change.
         assertThat(ok(runs, op.run("--api-key", viewerKey, "db", "list")).out()).containsPattern("(?m)^acc\\s");
-        Result forbidden = run(runs, op.run("--api-key", viewerKey, "db", "delete", "acc"));
+        Result forbidden = run(runs, op.run("--api-key", viewerKey, "db", "delete", "acc", "--yes"));
         assertThat(forbidden.exit()).as(forbidden.toString()).isEqualTo(1);
         assertThat(forbidden.err())
                 .startsWith("pgfleet: viewer keys are read-only;")
@@ -197,16 +197,16 @@ class CliAccessIT {
                         .out()))
                 .isEqualTo(read(server.get("/v1/audit", operatorKey)));
 
-        Result revoke = ok(runs, admin.run("apikey", "revoke", operatorKeyId));
+        Result revoke = ok(runs, admin.run("apikey", "revoke", operatorKeyId, "--yes"));
         assertThat(revoke.out()).startsWith("operator key " + operatorKeyId + " (ci) revoked at ");
         Result unauthorized = run(runs, op.run("--api-key", operatorKey, "db", "list"));
         assertThat(unauthorized.exit()).as(unauthorized.toString()).isEqualTo(1);
         assertThat(unauthorized.err())
                 .startsWith("pgfleet: the API key is malformed, unknown or revoked (unauthorized, HTTP 401)");
-        Result revokedTwice = run(runs, admin.run("apikey", "revoke", operatorKeyId));
+        Result revokedTwice = run(runs, admin.run("apikey", "revoke", operatorKeyId, "--yes"));
         assertThat(revokedTwice.exit()).as(revokedTwice.toString()).isEqualTo(4);
 
-        ok(runs, admin.run("--tenant", tenant, "db", "delete", "acc", "--wait"));
+        ok(runs, admin.run("--tenant", tenant, "db", "delete", "acc", "--yes", "--wait"));
         for (Result r : runs) {
             assertThat(r.out() + r.err()).as(r.toString()).doesNotContain("\u001b", "\r");
         }

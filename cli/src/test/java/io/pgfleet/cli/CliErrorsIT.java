@@ -98,7 +98,8 @@ class CliErrorsIT {
             assertThat(restartStopped.exit()).isEqualTo(4);
             assertThat(restartStopped.err()).contains("(invalid_state, HTTP 409)");
         } finally {
-            assertThat(cli.run("db", "delete", "twice", "--wait").exit()).isZero();
+            assertThat(cli.run("db", "delete", "twice", "--yes", "--wait").exit())
+                    .isZero();
         }
     }
 

@@ -111,7 +111,7 @@ class CliLifecycleIT {
         assertThat(ok(runs, cli.run("logs", "walk", "n1", "--tail", "5")).out()).isNotBlank();
         assertThat(ok(runs, cli.run("host", "list")).out()).containsPattern("(?m)^host-1\\s+available\\s");
 
-        Result delete = ok(runs, cli.run("db", "delete", "walk", "--wait"));
+        Result delete = ok(runs, cli.run("db", "delete", "walk", "--yes", "--wait"));
         assertThat(delete.out()).contains("delete task").contains("completed");
         Result gone = run(runs, cli.run("db", "get", "walk"));
         assertThat(gone.exit()).as(gone.toString()).isEqualTo(3);
@@ -163,7 +163,7 @@ class CliLifecycleIT {
                 .isEqualTo(read(server.get("/v1/databases/json-db/tasks/"
                         + stopped.path("task").path("task_id").asString())));
 
-        ok(runs, cli.run("db", "delete", "json-db", "--wait"));
+        ok(runs, cli.run("db", "delete", "json-db", "--yes", "--wait"));
         for (Result r : runs) {
             assertThat(r.out() + r.err()).as(r.toString()).doesNotContain("\u001b", "\r");
         }

@@ -62,7 +62,8 @@ class LauncherIT {
                 assertThat(r.out() + r.err()).doesNotContain("\u001b", "\r");
             }
         } finally {
-            assertThat(cli.run("db", "delete", "psql-db", "--wait").exit()).isZero();
+            assertThat(cli.run("db", "delete", "psql-db", "--yes", "--wait").exit())
+                    .isZero();
         }
     }
 

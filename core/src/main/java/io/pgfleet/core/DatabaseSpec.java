@@ -16,7 +16,39 @@ public record DatabaseSpec(
         Map<String, String> postgresqlConf,
         PoolerSpec pooler,
         String restartPolicy,
-        ResourcesSpec resources) {
+        ResourcesSpec resources,
+        String cpus,
+        String memory,
+        String driftPolicy) {
+
+    /** What the drift check does with roles changed by hand: put them back (the default) or only say so. */
+    public static final List<String> DRIFT_POLICIES = List.of("repair", "report");
+
+    /** A spec without pgEdge's {@code cpus} and {@code memory}, nor {@code drift_policy}. */
+    public DatabaseSpec(
+            String databaseName,
+            String postgresVersion,
+            Integer port,
+            List<NodeSpec> nodes,
+            List<DatabaseUserSpec> databaseUsers,
+            Map<String, String> postgresqlConf,
+            PoolerSpec pooler,
+            String restartPolicy,
+            ResourcesSpec resources) {
+        this(
+                databaseName,
+                postgresVersion,
+                port,
+                nodes,
+                databaseUsers,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                resources,
+                null,
+                null,
+                null);
+    }
 
     /** A spec without {@code resources}. */
     public DatabaseSpec(
@@ -28,7 +60,19 @@ public record DatabaseSpec(
             Map<String, String> postgresqlConf,
             PoolerSpec pooler,
             String restartPolicy) {
-        this(databaseName, postgresVersion, port, nodes, databaseUsers, postgresqlConf, pooler, restartPolicy, null);
+        this(
+                databaseName,
+                postgresVersion,
+                port,
+                nodes,
+                databaseUsers,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                null,
+                null,
+                null,
+                null);
     }
 
     public DatabaseSpec {
@@ -37,13 +81,17 @@ public record DatabaseSpec(
         postgresqlConf = postgresqlConf == null ? Map.of() : Map.copyOf(postgresqlConf);
     }
 
-    /** The port a node asks for: its own, else the spec-wide one for the first node, else none (auto-assign). */
+    /**
+     * The port a node asks for: its own, else the spec-wide one (pgEdge's meaning: every instance
+     * listens on it), else none (auto-assign).
+     */
     public Integer requestedPort(NodeSpec node) {
-        if (node.port() != null) {
-            return node.port();
-        }
-        boolean specPortTakenByAnother = nodes.stream().anyMatch(n -> port != null && port.equals(n.port()));
-        return nodes.indexOf(node) == 0 && !specPortTakenByAnother ? port : null;
+        return node.port() != null ? node.port() : port;
+    }
+
+    /** The PostgreSQL version a node runs: its own, else the spec's. */
+    public String nodeVersion(NodeSpec node) {
+        return node.postgresVersion() != null ? node.postgresVersion() : postgresVersion;
     }
 
     /** The user that owns {@code database_name}, if one is marked {@code db_owner}. */
@@ -55,12 +103,34 @@ public record DatabaseSpec(
 
     public DatabaseSpec withDatabaseUsers(List<DatabaseUserSpec> users) {
         return new DatabaseSpec(
-                databaseName, postgresVersion, port, nodes, users, postgresqlConf, pooler, restartPolicy, resources);
+                databaseName,
+                postgresVersion,
+                port,
+                nodes,
+                users,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                resources,
+                cpus,
+                memory,
+                driftPolicy);
     }
 
     public DatabaseSpec withPostgresVersion(String version) {
         return new DatabaseSpec(
-                databaseName, version, port, nodes, databaseUsers, postgresqlConf, pooler, restartPolicy, resources);
+                databaseName,
+                version,
+                port,
+                nodes,
+                databaseUsers,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                resources,
+                cpus,
+                memory,
+                driftPolicy);
     }
 
     public DatabaseSpec withNodes(List<NodeSpec> newNodes) {
@@ -73,7 +143,15 @@ public record DatabaseSpec(
                 postgresqlConf,
                 pooler,
                 restartPolicy,
-                resources);
+                resources,
+                cpus,
+                memory,
+                driftPolicy);
+    }
+
+    /** Whether the drift check puts roles changed by hand back ({@code drift_policy} absent or "repair"). */
+    public boolean repairsDrift() {
+        return driftPolicy == null || driftPolicy.equals("repair");
     }
 
     /** Whether PgBouncer runs in front of every instance. */
@@ -86,16 +164,40 @@ public record DatabaseSpec(
     }
 
     /**
-     * The parameters every instance runs with: those derived from {@code resources.memory_mb}, then the
-     * spec's {@code postgresql_conf}, which wins where both set one.
+     * The parameters every instance runs with: those derived from {@code resources.memory_mb} (or
+     * pgEdge's {@code memory}), then the spec's {@code postgresql_conf}, which wins where both set one.
      */
     public Map<String, String> effectiveConf() {
         Map<String, String> conf = new java.util.TreeMap<>();
-        if (resources != null) {
+        if (resources != null && resources.memoryMb() != null) {
             conf.putAll(resources.derivedParameters());
+        } else if (memory != null && MemorySize.megabytes(memory).isPresent()) {
+            conf.putAll(new ResourcesSpec(MemorySize.megabytes(memory).getAsInt()).derivedParameters());
         }
         conf.putAll(postgresqlConf);
         return conf;
+    }
+
+    /**
+     * The parameters one node's instances run with: the spec-wide ones, then those derived from the
+     * node's own {@code memory}, then the node's {@code postgresql_conf}.
+     */
+    public Map<String, String> effectiveConf(String nodeName) {
+        Map<String, String> conf = new java.util.TreeMap<>(effectiveConf());
+        node(nodeName).ifPresent(n -> {
+            if (n.memory() != null && MemorySize.megabytes(n.memory()).isPresent()) {
+                conf.putAll(new ResourcesSpec(MemorySize.megabytes(n.memory()).getAsInt()).derivedParameters());
+            }
+            conf.putAll(n.postgresqlConf());
+        });
+        return conf;
+    }
+
+    /** Every node's parameters, by node name. */
+    public Map<String, Map<String, String>> effectiveConfs() {
+        Map<String, Map<String, String>> all = new java.util.TreeMap<>();
+        nodes.forEach(n -> all.put(n.name(), effectiveConf(n.name())));
+        return all;
     }
 
     /** The same spec with every password replaced by {@code null}: what is stored and shown. */

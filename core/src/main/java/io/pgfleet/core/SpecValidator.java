@@ -97,10 +97,16 @@ public final class SpecValidator {
 
     private final Set<String> supportedVersions;
     private final Set<String> knownHosts;
+    private final int hostCpus;
 
     public SpecValidator(Set<String> supportedVersions, Set<String> knownHosts) {
+        this(supportedVersions, knownHosts, Runtime.getRuntime().availableProcessors());
+    }
+
+    public SpecValidator(Set<String> supportedVersions, Set<String> knownHosts, int hostCpus) {
         this.supportedVersions = Set.copyOf(supportedVersions);
         this.knownHosts = Set.copyOf(knownHosts);
+        this.hostCpus = hostCpus;
     }
 
     /** Throws a 422 listing every invalid field; returns normally when the request is acceptable. */
@@ -129,6 +135,7 @@ public final class SpecValidator {
             errors.add(new FieldError("spec", "is required"));
         } else {
             validateSpec(request.spec(), errors);
+            PgEdgeSpecRules.validateCreate(request.spec(), errors);
         }
         if (!errors.isEmpty()) {
             throw PgfleetException.invalidSpec(errors);
@@ -153,7 +160,8 @@ public final class SpecValidator {
         checkPort("spec.port", spec.port(), errors);
         validateNodes(spec, errors);
         validateUsers(spec.databaseUsers(), errors);
-        validateConf(spec.postgresqlConf(), errors);
+        validateConf("spec.postgresql_conf.", spec.postgresqlConf(), errors);
+        PgEdgeSpecRules.validate(spec, supportedVersions, hostCpus, errors);
         if (spec.pooler() != null) {
             validatePooler(spec.pooler(), errors);
         }
@@ -170,6 +178,12 @@ public final class SpecValidator {
                     "spec.restart_policy",
                     "'" + abbreviate(spec.restartPolicy()) + "' is not one of " + RESTART_POLICIES));
         }
+        if (spec.driftPolicy() != null && !DatabaseSpec.DRIFT_POLICIES.contains(spec.driftPolicy())) {
+            errors.add(new FieldError(
+                    "spec.drift_policy",
+                    "'" + abbreviate(spec.driftPolicy()) + "' is not one of " + DatabaseSpec.DRIFT_POLICIES
+                            + " (repair puts roles changed by hand back; report only records them)"));
+        }
     }
 
     private void validateNodes(DatabaseSpec spec, List<FieldError> errors) {
@@ -181,7 +195,6 @@ public final class SpecValidator {
             errors.add(new FieldError("spec.nodes", spec.nodes().size() + " nodes; at most " + MAX_NODES));
         }
         Set<String> names = new HashSet<>();
-        Set<Integer> ports = new HashSet<>();
         for (int i = 0; i < spec.nodes().size(); i++) {
             NodeSpec node = spec.nodes().get(i);
             String field = "spec.nodes[" + i + "]";
@@ -212,11 +225,6 @@ public final class SpecValidator {
                 }
             }
             checkPort(field + ".port", node.port(), errors);
-            Integer port = spec.requestedPort(node);
-            if (port != null && !ports.add(port)) {
-                errors.add(
-                        new FieldError(field + ".port", port + " is asked for by two nodes; give each node its own"));
-            }
         }
     }
 
@@ -299,13 +307,14 @@ public final class SpecValidator {
         }
     }
 
-    private static void validateConf(Map<String, String> conf, List<FieldError> errors) {
+    static void validateConf(String prefix, Map<String, String> conf, List<FieldError> errors) {
         if (conf.size() > MAX_PARAMETERS) {
-            errors.add(new FieldError("spec.postgresql_conf", conf.size() + " parameters; at most " + MAX_PARAMETERS));
+            String field = prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix;
+            errors.add(new FieldError(field, conf.size() + " parameters; at most " + MAX_PARAMETERS));
             return;
         }
         conf.forEach((name, value) -> {
-            String field = "spec.postgresql_conf." + abbreviate(name);
+            String field = prefix + abbreviate(name);
             if (!PARAMETER_NAME.matcher(name).matches()) {
                 errors.add(new FieldError(field, "is not a parameter name"));
             } else if (OWNED_PARAMETERS.contains(name)) {
@@ -362,6 +371,7 @@ public final class SpecValidator {
         } else {
             validateSpec(request.spec(), errors);
             DatabaseSpec desired = request.spec();
+            PgEdgeSpecRules.validateUpdate(current, desired, errors);
             if (desired.databaseName() != null && !desired.databaseName().equals(current.databaseName())) {
                 errors.add(new FieldError(
                         "spec.database_name",

@@ -77,14 +77,24 @@ public record UpdatePlan(
 
         List<String> reload = new ArrayList<>();
         List<String> restart = new ArrayList<>();
-        Map<String, String> before = current.effectiveConf();
-        Map<String, String> after = desired.effectiveConf();
-        Set<String> names = new TreeSet<>(before.keySet());
-        names.addAll(after.keySet());
-        for (String name : names) {
-            if (!Objects.equals(before.get(name), after.get(name))) {
-                (restartParameters.contains(name) ? restart : reload).add(name);
+        // Per node: a node's own postgresql_conf or memory changes its parameters alone.
+        Set<String> changed = new TreeSet<>();
+        for (NodeSpec node : desired.nodes()) {
+            if (current.node(node.name()).isEmpty()) {
+                continue;
             }
+            Map<String, String> before = current.effectiveConf(node.name());
+            Map<String, String> after = desired.effectiveConf(node.name());
+            Set<String> names = new TreeSet<>(before.keySet());
+            names.addAll(after.keySet());
+            for (String name : names) {
+                if (!Objects.equals(before.get(name), after.get(name))) {
+                    changed.add(name);
+                }
+            }
+        }
+        for (String name : changed) {
+            (restartParameters.contains(name) ? restart : reload).add(name);
         }
 
         List<PortChange> ports = new ArrayList<>();

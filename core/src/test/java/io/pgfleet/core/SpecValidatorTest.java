@@ -208,24 +208,24 @@ class SpecValidatorTest {
     @Test
     void twoNodesAskingForTheSamePortAreRefused() {
         DatabaseSpec spec = withNodes(new NodeSpec("n1", null, 6001), new NodeSpec("n2", null, 6001));
-        assertSingleError(request("example", spec), "spec.nodes[1].port", "6001 is asked for by two nodes");
+        assertSingleError(
+                request("example", spec), "spec.nodes[1].port", "nodes n1 and n2 would both listen on port 6001");
     }
 
     @Test
-    void specWidePortYieldsToTheNodeThatNamesItExplicitly() {
-        // n1 would inherit the spec-wide 6001, but n2 names it: n1 is auto-assigned instead of clashing.
-        DatabaseSpec spec = withSpecPort(6001, new NodeSpec("n1", null, null), new NodeSpec("n2", null, 6001));
-        assertThatCode(() -> validator.validateCreate(request("example", spec))).doesNotThrowAnyException();
-        assertThat(spec.requestedPort(spec.nodes().get(0))).isNull();
-        assertThat(spec.requestedPort(spec.nodes().get(1))).isEqualTo(6001);
-    }
-
-    @Test
-    void specWidePortGoesToTheFirstNodeOnly() {
-        DatabaseSpec spec = withSpecPort(6001, new NodeSpec("n1", null, null), new NodeSpec("n2", null, null));
+    void specWidePortAppliesToEveryNodeWithoutItsOwn() {
+        DatabaseSpec spec = withSpecPort(6001, new NodeSpec("n1", null, null), new NodeSpec("n2", null, 6002));
         assertThatCode(() -> validator.validateCreate(request("example", spec))).doesNotThrowAnyException();
         assertThat(spec.requestedPort(spec.nodes().get(0))).isEqualTo(6001);
-        assertThat(spec.requestedPort(spec.nodes().get(1))).isNull();
+        assertThat(spec.requestedPort(spec.nodes().get(1))).isEqualTo(6002);
+    }
+
+    @Test
+    void twoNodesOnOneHostInheritingTheSpecPortAreRefusedNamingBoth() {
+        // pgEdge's meaning of spec.port: every instance listens on it, so never a silent other port.
+        DatabaseSpec spec = withSpecPort(6001, new NodeSpec("n1", null, null), new NodeSpec("n2", null, null));
+        assertSingleError(
+                request("example", spec), "spec.nodes[1].port", "nodes n1 and n2 would both listen on port 6001");
     }
 
     // ---- postgres_version ----
@@ -388,6 +388,44 @@ class SpecValidatorTest {
                 .doesNotThrowAnyException();
     }
 
+    // ---- drift_policy ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fix", "Repair", ""})
+    void unknownDriftPolicyIsRefused(String policy) {
+        assertSingleError(request("example", withDriftPolicy(policy)), "spec.drift_policy", "is not one of");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"repair", "report"})
+    void knownDriftPolicyIsAccepted(String policy) {
+        assertThatCode(() -> validator.validateCreate(request("example", withDriftPolicy(policy))))
+                .doesNotThrowAnyException();
+        assertThat(withDriftPolicy(policy).repairsDrift()).isEqualTo(policy.equals("repair"));
+    }
+
+    @Test
+    void driftIsRepairedWhenNoPolicyIsGiven() {
+        assertThat(validSpec().repairsDrift()).isTrue();
+    }
+
+    private DatabaseSpec withDriftPolicy(String policy) {
+        DatabaseSpec s = validSpec();
+        return new DatabaseSpec(
+                s.databaseName(),
+                s.postgresVersion(),
+                s.port(),
+                s.nodes(),
+                s.databaseUsers(),
+                s.postgresqlConf(),
+                s.pooler(),
+                s.restartPolicy(),
+                s.resources(),
+                s.cpus(),
+                s.memory(),
+                policy);
+    }
+
     // ---- pooler ----
 
     @Test
@@ -451,7 +489,7 @@ class SpecValidatorTest {
                 "example",
                 "17",
                 6001,
-                List.of(new NodeSpec("n1", List.of("host-1"), 6001), new NodeSpec("n2", List.of("host-1"), null)),
+                List.of(new NodeSpec("n1", List.of("host-1"), 6001), new NodeSpec("n2", List.of("host-1"), 6002)),
                 List.of(
                         new DatabaseUserSpec(
                                 "admin",

@@ -107,8 +107,8 @@ class CrashSafetyIT {
                 .until(() -> taskLog(api, "mid", midTask).contains("StartPostgres"));
         server.kill(); // inside StartPostgres: pg_ctl may be launching, the readiness wait under way
 
-        // Run 2: the create resumes; a delete is held at the RemoveFiles boundary and killed there.
-        Api api2 = start("-Dpgfleet.test-pause-at-step=RemoveFiles").api();
+        // Run 2: the create resumes; a delete is held after StopPooler (before RemoveFiles) and killed there.
+        Api api2 = start("-Dpgfleet.test-pause-at-step=StopPooler").api();
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> api2.get("/v1/databases/mid/tasks/" + midTask)
                         .body()
@@ -125,7 +125,7 @@ class CrashSafetyIT {
                 .asString();
         await().atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(20))
-                .until(() -> taskLog(api2, "gone", deleteTask).contains("RemoveFiles"));
+                .until(() -> taskLog(api2, "gone", deleteTask).contains("test pause after n1/StopPooler"));
         server.kill(); // the postmaster is stopped, its files are still there
 
         // Run 3: the delete resumes to completion; the scheduled restart still fires.

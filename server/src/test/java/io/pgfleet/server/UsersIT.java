@@ -80,7 +80,8 @@ class UsersIT {
                 {"id": "acct",
                  "spec": {"database_name": "ledger", "nodes": [{"name": "n1"}, {"name": "n2"}],
                           "database_users": %s,
-                          "pooler": {"enabled": true, "pool_mode": "transaction", "default_pool_size": 5}}}""".formatted(users));
+                          "pooler": {"enabled": true, "pool_mode": "transaction", "default_pool_size": 5},
+                          "drift_policy": "report"}}""".formatted(users));
     }
 
     private JsonNode update(ObjectNode body) {

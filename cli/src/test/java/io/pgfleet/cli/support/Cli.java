@@ -31,12 +31,21 @@ public final class Cli {
     }
 
     public Result run(String... args) {
+        return run(false, null, args);
+    }
+
+    /** As a person at a terminal would, typing {@code answer} (null: end of input) when asked. */
+    public Result onTerminal(String answer, String... args) {
+        return run(true, answer, args);
+    }
+
+    private Result run(boolean terminal, String answer, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
                 PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            exit = Pgfleet.execute(new Console(o, e, env, false), args);
+            exit = Pgfleet.execute(new Console(o, e, env, terminal, () -> answer), args);
         }
         Result result = new Result(
                 exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), List.of(args));

@@ -64,7 +64,44 @@ public class InstanceAgent {
     public void prepare(InstanceRow instance, String databaseId, DatabaseSpec spec) {
         PostgresServer server = server(instance, databaseId);
         server.initDataDirectory(superuserPassword(instance));
-        server.writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
+        server.writeConfiguration(
+                instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
+    }
+
+    /** InitDataDirectory: initdb with the instance's superuser; skipped when PG_VERSION exists. */
+    public void initDataDirectory(InstanceRow instance, String databaseId) {
+        server(instance, databaseId).initDataDirectory(superuserPassword(instance));
+    }
+
+    public boolean hasInstanceDirectory(InstanceRow instance) {
+        return Files.exists(layout.instanceDir(instance.id()));
+    }
+
+    public boolean hasDataDirectory(InstanceRow instance) {
+        return Files.exists(
+                new InstancePaths(layout.instanceDir(instance.id())).data().resolve("PG_VERSION"));
+    }
+
+    /** WritePostgresConf: rewrites the files only when their content differs; returns whether it did. */
+    public boolean writeConfiguration(InstanceRow instance, String databaseId, DatabaseSpec spec) {
+        return server(instance, databaseId)
+                .writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
+    }
+
+    /** When the running postmaster started ({@code pg_postmaster_start_time()}). */
+    public java.time.Instant postmasterStartedAt(InstanceRow instance, String databaseId) {
+        try (Connection c = connect(instance, "postgres");
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT pg_postmaster_start_time()")) {
+            rs.next();
+            return rs.getTimestamp(1).toInstant();
+        } catch (SQLException e) {
+            throw new PgfleetException(
+                    ErrorCode.INVALID_STATE,
+                    "instance " + instance.nodeName() + " of " + databaseId + ": cannot read its start time: "
+                            + e.getMessage(),
+                    e);
+        }
     }
 
     /**
@@ -214,7 +251,7 @@ public class InstanceAgent {
             List<String> reloadable,
             List<String> needRestart) {
         String subject = "instance " + instance.nodeName() + " of " + databaseId;
-        Map<String, String> conf = spec.effectiveConf();
+        Map<String, String> conf = spec.effectiveConf(instance.nodeName());
         try (Connection c = connect(instance, "postgres");
                 Statement st = c.createStatement()) {
             st.execute("SELECT pg_reload_conf()");

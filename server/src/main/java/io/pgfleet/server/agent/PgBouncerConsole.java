@@ -126,6 +126,62 @@ final class PgBouncerConsole implements AutoCloseable {
         }
     }
 
+    /** A SHOW command's rows, each column by name; values as text (null for SQL NULL). */
+    java.util.List<java.util.Map<String, String>> rows(String command) {
+        java.util.List<String> columns = new java.util.ArrayList<>();
+        java.util.List<java.util.Map<String, String>> rows = new java.util.ArrayList<>();
+        String error = null;
+        try {
+            byte[] sql = command.getBytes(StandardCharsets.UTF_8);
+            out.write('Q');
+            out.writeInt(sql.length + 5);
+            out.write(sql);
+            out.write(0);
+            out.flush();
+            while (true) {
+                int type = in.readUnsignedByte();
+                byte[] payload = new byte[in.readInt() - 4];
+                in.readFully(payload);
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(payload);
+                if (type == 'T') {
+                    int n = b.getShort();
+                    for (int c = 0; c < n; c++) {
+                        int start = b.position();
+                        while (b.get() != 0) {
+                            // the column name runs to its NUL
+                        }
+                        columns.add(new String(payload, start, b.position() - start - 1, StandardCharsets.UTF_8));
+                        b.position(b.position() + 18); // table oid, column, type oid, size, modifier, format
+                    }
+                } else if (type == 'D') {
+                    int n = b.getShort();
+                    java.util.Map<String, String> row = new java.util.LinkedHashMap<>();
+                    for (int c = 0; c < n; c++) {
+                        int length = b.getInt();
+                        String value = null;
+                        if (length >= 0) {
+                            value = new String(payload, b.position(), length, StandardCharsets.UTF_8);
+                            b.position(b.position() + length);
+                        }
+                        row.put(c < columns.size() ? columns.get(c) : "column" + c, value);
+                    }
+                    rows.add(row);
+                } else if (type == 'E') {
+                    error = message(payload);
+                } else if (type == 'Z') {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            throw new PgfleetException(
+                    ErrorCode.INTERNAL, subject + ": pgbouncer " + command + " failed: " + e.getMessage(), e);
+        }
+        if (error != null) {
+            throw new PgfleetException(ErrorCode.INTERNAL, subject + ": pgbouncer " + command + " failed: " + error);
+        }
+        return rows;
+    }
+
     /** The 'M' (message) field of an ErrorResponse. */
     private static String message(byte[] payload) {
         int i = 0;

@@ -97,6 +97,39 @@ public class PostgresDistribution {
         return all;
     }
 
+    /**
+     * The PostgreSQL version a major runs as, "major.minor" for a bundled one (e.g. 17.11), the major
+     * alone for a system installation.
+     */
+    public String fullVersion(String major) {
+        String full = bundled.get(major);
+        if (system.containsKey(major) || full == null) {
+            return major;
+        }
+        String[] parts = full.split("\\.");
+        return parts.length >= 2 ? parts[0] + "." + parts[1] : full;
+    }
+
+    /** What a spec may name: each major, and the major.minor it runs as (e.g. 17 and 17.11). */
+    public Set<String> offeredVersions() {
+        Set<String> all = new TreeSet<>(versions());
+        versions().forEach(major -> all.add(fullVersion(major)));
+        return all;
+    }
+
+    /** The major a spec's version names: "17.11" is 17 where 17 runs as 17.11; anything else is kept. */
+    public String majorOf(String requested) {
+        if (requested == null) {
+            return null;
+        }
+        for (String major : versions()) {
+            if (requested.equals(fullVersion(major))) {
+                return major;
+            }
+        }
+        return requested;
+    }
+
     public String defaultVersion() {
         return defaultVersion;
     }

@@ -4,6 +4,7 @@ import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.server.catalog.JdbcApiKeyRepository;
 import io.pgfleet.server.catalog.JdbcApiKeyRepository.ApiKeyRow;
+import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcTenantRepository;
 import io.pgfleet.server.catalog.JdbcTenantRepository.TenantRow;
 import io.pgfleet.server.security.ApiKeys;
@@ -34,11 +35,17 @@ public class AccessController {
     private final JdbcTenantRepository tenants;
     private final JdbcApiKeyRepository keyRows;
     private final ApiKeys keys;
+    private final JdbcDatabaseRepository databases;
 
-    public AccessController(JdbcTenantRepository tenants, JdbcApiKeyRepository keyRows, ApiKeys keys) {
+    public AccessController(
+            JdbcTenantRepository tenants,
+            JdbcApiKeyRepository keyRows,
+            ApiKeys keys,
+            JdbcDatabaseRepository databases) {
         this.tenants = tenants;
         this.keyRows = keyRows;
         this.keys = keys;
+        this.databases = databases;
     }
 
     public record TenantView(String id, String name, Instant createdAt) {
@@ -108,6 +115,31 @@ public class AccessController {
     @GetMapping("/v1/tenants/{tenant}")
     public TenantView tenant(@PathVariable String tenant) {
         return TenantView.of(keys.resolveTenant(tenant));
+    }
+
+    /**
+     * Deletes a tenant that owns no database; its keys go with it (the foreign key cascades). Its tasks,
+     * events and audit records stay readable by admins.
+     */
+    @DeleteMapping("/v1/tenants/{tenant}")
+    public TenantView deleteTenant(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+        TenantRow row = keys.resolveTenant(tenant);
+        if (row.id().equals(JdbcTenantRepository.DEFAULT_TENANT)) {
+            throw new PgfleetException(ErrorCode.INVALID_STATE, "tenant default cannot be deleted");
+        }
+        if (row.id().equals(caller.keyTenantId())) {
+            throw new PgfleetException(
+                    ErrorCode.INVALID_STATE,
+                    "tenant " + row.name() + " holds the key making this call; delete it with another admin key");
+        }
+        long owned = databases.count(row.id().toString(), java.util.Map.of(), null);
+        if (owned > 0) {
+            throw new PgfleetException(
+                    ErrorCode.INVALID_STATE,
+                    "tenant " + row.name() + " still owns " + owned + " database(s); delete them first");
+        }
+        tenants.delete(row.id());
+        return TenantView.of(row);
     }
 
     @GetMapping("/v1/api-keys")

@@ -3,6 +3,7 @@ package io.pgfleet.server.api;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.server.catalog.CatalogFailures;
+import io.pgfleet.server.events.AuditAggregator;
 import io.pgfleet.server.events.JdbcAuditRepository;
 import io.pgfleet.server.events.JdbcAuditRepository.AuditRow;
 import io.pgfleet.server.security.ApiKeys;
@@ -56,20 +57,28 @@ public class ApiFilter extends OncePerRequestFilter {
     private final JdbcAuditRepository audit;
     private final PlatformTransactionManager transactions;
     private final JsonMapper json;
+    private final AuditAggregator refusals;
 
     public ApiFilter(
-            ApiKeys keys, JdbcAuditRepository audit, PlatformTransactionManager transactions, JsonMapper json) {
+            ApiKeys keys,
+            JdbcAuditRepository audit,
+            PlatformTransactionManager transactions,
+            JsonMapper json,
+            AuditAggregator refusals) {
         this.keys = keys;
         this.audit = audit;
         this.transactions = transactions;
         this.json = json;
+        this.refusals = refusals;
     }
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String path = request.getRequestURI();
         boolean guarded = path.startsWith("/v1/") || path.equals("/actuator/prometheus");
-        return !guarded || (path.equals("/v1/health") && READS.contains(request.getMethod()));
+        // The OpenAPI document holds no tenant's data: code generators fetch it without a key.
+        boolean open = path.equals("/v1/health") || path.equals("/v1/openapi.json");
+        return !guarded || (open && READS.contains(request.getMethod()));
     }
 
     @Override
@@ -212,6 +221,12 @@ public class ApiFilter extends OncePerRequestFilter {
             String code,
             String detail)
             throws IOException {
+        if (status == 401 || status == 403) {
+            // Counted per caller and minute, written in the background: a flood of refusals costs no write.
+            refusals.refused(record(request, caller, requestId, status, detail));
+            writeProblem(request, response, status, code, detail);
+            return;
+        }
         try {
             inNewTransaction(record(request, caller, requestId, status, detail));
         } catch (RuntimeException e) {
@@ -282,6 +297,8 @@ public class ApiFilter extends OncePerRequestFilter {
         body.put("detail", detail);
         body.put("instance", request.getRequestURI());
         body.put("code", code);
+        body.put("name", code); // pgEdge Control Plane's error members
+        body.put("message", detail);
         response.setStatus(status);
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         response.getOutputStream().write(json.writeValueAsBytes(body));

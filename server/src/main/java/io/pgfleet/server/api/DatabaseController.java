@@ -21,7 +21,6 @@ import io.pgfleet.server.api.Views.DatabaseView;
 import io.pgfleet.server.api.Views.RestartRequest;
 import io.pgfleet.server.api.Views.ServerLogView;
 import io.pgfleet.server.api.Views.TaskEnvelope;
-import io.pgfleet.server.api.Views.TaskView;
 import io.pgfleet.server.api.Views.UpdateEnvelope;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
@@ -31,8 +30,6 @@ import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.security.Caller;
 import io.pgfleet.server.security.SecretBox;
 import io.pgfleet.server.tasks.DatabaseOperations;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +62,7 @@ public class DatabaseController {
     private final SecretBox secrets;
     private final PgfleetProperties properties;
     private final PostgresDistribution distribution;
+    private final PgEdgeCompat compat;
 
     public DatabaseController(
             DatabaseOperations operations,
@@ -73,8 +71,10 @@ public class DatabaseController {
             HostLayout layout,
             SecretBox secrets,
             PgfleetProperties properties,
-            PostgresDistribution distribution) {
+            PostgresDistribution distribution,
+            PgEdgeCompat compat) {
         this.distribution = distribution;
+        this.compat = compat;
         this.operations = operations;
         this.databases = databases;
         this.instances = instances;
@@ -87,10 +87,13 @@ public class DatabaseController {
     @ResponseStatus(HttpStatus.ACCEPTED)
     public CreatedEnvelope create(
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller, @RequestBody CreateDatabaseRequest request) {
-        refuseSuperuserPowers(caller, null, request.spec());
-        DatabaseOperations.Created created = operations.create(caller.tenant(), request);
+        CreateDatabaseRequest normalized =
+                new CreateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec()));
+        refuseSuperuserPowers(caller, null, normalized.spec());
+        DatabaseOperations.Created created = operations.create(caller.tenant(), normalized);
         DatabaseRow db = created.database();
-        return new CreatedEnvelope(DatabaseView.of(db, instances.byDatabase(db.uuid())), TaskView.of(created.task()));
+        return new CreatedEnvelope(
+                DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts()), compat.task(created.task()));
     }
 
     @GetMapping
@@ -120,7 +123,7 @@ public class DatabaseController {
                 instances.byDatabases(page.stream().map(DatabaseRow::uuid).toList()).stream()
                         .collect(Collectors.groupingBy(InstanceRow::databaseUuid));
         List<DatabaseView> views = page.stream()
-                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of())))
+                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of()), compat.facts()))
                 .toList();
         return new DatabaseList(
                 views,
@@ -131,7 +134,7 @@ public class DatabaseController {
     @GetMapping("/{databaseId}")
     public DatabaseView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
         DatabaseRow db = find(caller, databaseId);
-        return DatabaseView.of(db, instances.byDatabase(db.uuid()));
+        return DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts());
     }
 
     /** A spec update: the whole desired spec; 202 with the task and the plan it applies. */
@@ -141,17 +144,23 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestBody UpdateDatabaseRequest request) {
+        UpdateDatabaseRequest normalized =
+                new UpdateDatabaseRequest(request.id(), request.labels(), compat.normalize(request.spec()));
         databases
                 .find(caller.tenant(), databaseId)
-                .ifPresent(current -> refuseSuperuserPowers(caller, current.spec(), request.spec()));
-        DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, request);
-        return new UpdateEnvelope(TaskView.of(updated.task()), updated.plan());
+                .ifPresent(current -> refuseSuperuserPowers(caller, current.spec(), normalized.spec()));
+        DatabaseOperations.Updated updated = operations.update(caller.tenant(), databaseId, normalized);
+        DatabaseRow db = find(caller, databaseId);
+        return new UpdateEnvelope(
+                compat.task(updated.task()),
+                DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts()),
+                updated.plan());
     }
 
     @DeleteMapping("/{databaseId}")
     @ResponseStatus(HttpStatus.ACCEPTED)
     public TaskEnvelope delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
-        return new TaskEnvelope(TaskView.of(operations.delete(caller.tenant(), databaseId)));
+        return new TaskEnvelope(compat.task(operations.delete(caller.tenant(), databaseId)));
     }
 
     @PostMapping("/{databaseId}/suspend")
@@ -160,13 +169,13 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @RequestBody Views.SuspendRequest body) {
-        return new TaskEnvelope(TaskView.of(operations.suspend(caller.tenant(), databaseId, body.reason())));
+        return new TaskEnvelope(compat.task(operations.suspend(caller.tenant(), databaseId, body.reason())));
     }
 
     @PostMapping("/{databaseId}/unsuspend")
     @ResponseStatus(HttpStatus.ACCEPTED)
     public TaskEnvelope unsuspend(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
-        return new TaskEnvelope(TaskView.of(operations.unsuspend(caller.tenant(), databaseId)));
+        return new TaskEnvelope(compat.task(operations.unsuspend(caller.tenant(), databaseId)));
     }
 
     @PostMapping({"/{databaseId}/instances/{instanceId}/stop", "/{databaseId}/instances/{instanceId}/stop-instance"})
@@ -175,7 +184,7 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable String instanceId) {
-        return new TaskEnvelope(TaskView.of(operations.stop(caller.tenant(), databaseId, instanceId)));
+        return new TaskEnvelope(compat.task(operations.stop(caller.tenant(), databaseId, instanceId)));
     }
 
     @PostMapping({"/{databaseId}/instances/{instanceId}/start", "/{databaseId}/instances/{instanceId}/start-instance"})
@@ -184,7 +193,7 @@ public class DatabaseController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable String instanceId) {
-        return new TaskEnvelope(TaskView.of(operations.start(caller.tenant(), databaseId, instanceId)));
+        return new TaskEnvelope(compat.task(operations.start(caller.tenant(), databaseId, instanceId)));
     }
 
     @PostMapping({
@@ -206,7 +215,7 @@ public class DatabaseController {
                     request.scheduledAt()
                             + " is outside 1970-01-01 to 9999-12-31; give an ISO-8601 time such as 2026-01-31T02:00:00Z");
         }
-        return new TaskEnvelope(TaskView.of(operations.restart(
+        return new TaskEnvelope(compat.task(operations.restart(
                 caller.tenant(),
                 databaseId,
                 instanceId,
@@ -270,14 +279,9 @@ public class DatabaseController {
             password = encrypted == null ? "****" : secrets.open(encrypted).value();
         }
         List<ConnectionInstance> result = new ArrayList<>();
+        ConnectionUrls urls = new ConnectionUrls(
+                properties.advertiseHost(), db.spec().databaseName(), username, reveal ? password : null);
         for (InstanceRow i : instances.byDatabase(db.uuid())) {
-            String auth = username == null ? "" : enc(username) + ":" + (reveal ? enc(password) : password) + "@";
-            String direct = "postgresql://" + auth + properties.advertiseHost() + ":" + i.port() + "/"
-                    + enc(db.spec().databaseName());
-            String pooled = i.poolerPort() == null
-                    ? null
-                    : "postgresql://" + auth + properties.advertiseHost() + ":" + i.poolerPort() + "/"
-                            + enc(db.spec().databaseName());
             result.add(new ConnectionInstance(
                     i.id(),
                     i.nodeName(),
@@ -287,8 +291,10 @@ public class DatabaseController {
                     i.poolerPort(),
                     username,
                     db.spec().databaseName(),
-                    direct,
-                    pooled));
+                    urls.libpq(i.port()),
+                    i.poolerPort() == null ? null : urls.libpq(i.poolerPort()),
+                    urls.jdbc(i.port(), false),
+                    i.poolerPort() == null ? null : urls.jdbc(i.poolerPort(), true)));
         }
         return new ConnectionView(db.id(), result);
     }
@@ -311,10 +317,6 @@ public class DatabaseController {
                     : asked.size() + " fields ask for superuser power, which only an admin key may grant; see errors";
             throw new PgfleetException(ErrorCode.FORBIDDEN, summary, asked, null);
         }
-    }
-
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private DatabaseRow find(Caller caller, String databaseId) {

@@ -1,6 +1,7 @@
 package io.pgfleet.server.api;
 
 import io.pgfleet.core.PgfleetException;
+import io.pgfleet.server.events.AuditAggregator;
 import io.pgfleet.server.events.EventStream;
 import io.pgfleet.server.events.JdbcAuditRepository;
 import io.pgfleet.server.events.JdbcAuditRepository.AuditRow;
@@ -23,11 +24,14 @@ public class EventController {
     private final JdbcEventRepository events;
     private final JdbcAuditRepository audit;
     private final EventStream stream;
+    private final AuditAggregator refusals;
 
-    public EventController(JdbcEventRepository events, JdbcAuditRepository audit, EventStream stream) {
+    public EventController(
+            JdbcEventRepository events, JdbcAuditRepository audit, EventStream stream, AuditAggregator refusals) {
         this.events = events;
         this.audit = audit;
         this.stream = stream;
+        this.refusals = refusals;
     }
 
     public record EventList(List<EventRow> events, String nextCursor, long total) {}
@@ -76,6 +80,8 @@ public class EventController {
             @RequestParam(required = false) String cursor,
             @RequestParam(defaultValue = "50") int limit) {
         checkLimit(limit);
+        // Refusals counted in memory are written first, so the audit shows every call up to this one.
+        refusals.flush();
         String tenant = caller.isAdmin() ? null : caller.tenant();
         Long before = cursor == null ? null : number("cursor", Cursors.decode("cursor", cursor));
         List<AuditRow> rows = audit.list(tenant, before, limit + 1);

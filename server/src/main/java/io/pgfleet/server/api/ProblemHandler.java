@@ -71,6 +71,12 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(
             HttpMessageNotReadableException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        // A pgEdge field pgfleet refuses with a reason (PgEdgeFields) arrives wrapped in the parse failure.
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof PgfleetException refused) {
+                return pgfleet(refused);
+            }
+        }
         // The outermost Jackson exception knows the field path; a date parser's own exception below it does not.
         JacksonException found = null;
         for (Throwable t = e.getCause(); t != null && found == null; t = t.getCause()) {
@@ -150,6 +156,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         ProblemDetail pd = ProblemDetail.forStatusAndDetail(status, detail);
         pd.setTitle(status.getReasonPhrase());
         pd.setProperty("code", code);
+        // pgEdge Control Plane's error members, so its clients read our errors too.
+        pd.setProperty("name", code);
+        pd.setProperty("message", detail);
         if (!errors.isEmpty()) {
             pd.setProperty(
                     "errors",

@@ -17,8 +17,9 @@ import java.util.UUID;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
-import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestAttribute;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -29,12 +30,15 @@ public class TaskController {
     private final DatabaseOperations operations;
 
     private final io.pgfleet.server.catalog.JdbcDatabaseRepository databases;
+    private final PgEdgeCompat compat;
 
     public TaskController(
             JdbcTaskRepository tasks,
             DatabaseOperations operations,
-            io.pgfleet.server.catalog.JdbcDatabaseRepository databases) {
+            io.pgfleet.server.catalog.JdbcDatabaseRepository databases,
+            PgEdgeCompat compat) {
         this.databases = databases;
+        this.compat = compat;
         this.tasks = tasks;
         this.operations = operations;
     }
@@ -87,11 +91,11 @@ public class TaskController {
         }
     }
 
-    private static TaskList paged(List<TaskRow> rows, int limit, long total) {
+    private TaskList paged(List<TaskRow> rows, int limit, long total) {
         boolean more = rows.size() > limit;
         List<TaskRow> page = more ? rows.subList(0, limit) : rows;
         return new TaskList(
-                page.stream().map(TaskView::of).toList(),
+                page.stream().map(compat::task).toList(),
                 more ? Cursors.encode(page.get(page.size() - 1).taskId().toString()) : null,
                 total);
     }
@@ -101,26 +105,62 @@ public class TaskController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable UUID taskId) {
-        return TaskView.of(find(caller, databaseId, taskId));
+        return compat.task(find(caller, databaseId, taskId));
     }
 
+    /**
+     * A task's log. Without {@code after_entry_id}: the most recent {@code limit} entries (all, up to
+     * 10000, without a limit). With it: the entries after that one, oldest first, which is how a client
+     * tails a running task by passing back the {@code last_entry_id} it was given.
+     */
     @GetMapping("/v1/databases/{databaseId}/tasks/{taskId}/log")
     public TaskLogView log(
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable UUID taskId,
-            @RequestParam(name = "after_entry_id", required = false) Long afterEntryId,
-            @RequestParam(defaultValue = "1000") int limit) {
-        if (limit < 1 || limit > 10_000) {
+            @RequestParam(name = "after_entry_id", required = false) String afterEntryId,
+            @RequestParam(required = false) Integer limit) {
+        if (limit != null && (limit < 1 || limit > 10_000)) {
             throw PgfleetException.badParameter("limit", limit + " is outside 1-10000");
         }
+        Long after = entryId(afterEntryId);
         TaskRow task = find(caller, databaseId, taskId);
+        int max = limit == null ? 10_000 : limit;
+        List<LogEntryView> entries = (after == null ? tasks.logTail(taskId, max) : tasks.log(taskId, after, max))
+                .stream().map(LogEntryView::of).toList();
+        String last = entries.isEmpty()
+                ? afterEntryId
+                : String.valueOf(entries.get(entries.size() - 1).entryId());
         return new TaskLogView(
+                PgEdgeCompat.DATABASE_SCOPE,
+                task.databaseId(),
+                task.databaseId(),
                 task.taskId().toString(),
                 task.status().label(),
-                tasks.log(taskId, afterEntryId, limit).stream()
-                        .map(LogEntryView::of)
-                        .toList());
+                last,
+                entries);
+    }
+
+    private static Long entryId(String given) {
+        if (given == null || given.isBlank()) {
+            return null;
+        }
+        try {
+            long id = Long.parseLong(given.strip());
+            if (id < 0) {
+                throw new NumberFormatException();
+            }
+            return id;
+        } catch (NumberFormatException e) {
+            throw PgfleetException.badParameter(
+                    "after_entry_id",
+                    "'" + abbreviate(given) + "' is not an entry id of this log; pass a last_entry_id"
+                            + " or entry_id it gave");
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 64 ? s.substring(0, 64) + "…" : s;
     }
 
     @DeleteMapping("/v1/databases/{databaseId}/tasks/{taskId}")
@@ -128,15 +168,22 @@ public class TaskController {
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable UUID taskId) {
-        return new TaskEnvelope(TaskView.of(operations.cancel(caller.tenant(), databaseId, taskId)));
+        return new TaskEnvelope(compat.task(operations.cancel(caller.tenant(), databaseId, taskId)));
     }
 
-    @PostMapping("/v1/databases/{databaseId}/tasks/{taskId}/cancel")
-    public TaskEnvelope cancelPost(
+    /**
+     * pgEdge's cancel ({@code GET}, answering the task itself) and a {@code POST} for clients that will
+     * not change state with a GET: both answer the task's fields and, as pgfleet's other calls, {@code task}.
+     */
+    @RequestMapping(
+            path = "/v1/databases/{databaseId}/tasks/{taskId}/cancel",
+            method = {RequestMethod.GET, RequestMethod.POST})
+    public Views.CanceledTask cancelPgEdge(
             @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
             @PathVariable String databaseId,
             @PathVariable UUID taskId) {
-        return cancel(caller, databaseId, taskId);
+        TaskView task = compat.task(operations.cancel(caller.tenant(), databaseId, taskId));
+        return new Views.CanceledTask(task, task);
     }
 
     private TaskRow find(Caller caller, String databaseId, UUID taskId) {

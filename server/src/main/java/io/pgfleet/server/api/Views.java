@@ -14,10 +14,12 @@ import java.util.Map;
 public final class Views {
     private Views() {}
 
+    /** An instance: pgfleet's fields, and pgEdge's {@code postgres} and {@code connection_info} beside them. */
     public record InstanceView(
             String id,
             String nodeName,
             String hostId,
+            String role,
             String postgresVersion,
             int port,
             Integer poolerPort,
@@ -26,12 +28,15 @@ public final class Views {
             String error,
             List<String> drift,
             Instant createdAt,
-            Instant updatedAt) {
-        static InstanceView of(InstanceRow row) {
+            Instant updatedAt,
+            PgEdgeCompat.PostgresStatus postgres,
+            PgEdgeCompat.ConnectionInfo connectionInfo) {
+        static InstanceView of(InstanceRow row, PgEdgeCompat.InstanceFacts facts) {
             return new InstanceView(
                     row.id(),
                     row.nodeName(),
                     row.hostId(),
+                    PgEdgeCompat.PRIMARY,
                     row.postgresVersion(),
                     row.port(),
                     row.poolerPort(),
@@ -40,7 +45,10 @@ public final class Views {
                     row.error(),
                     row.drift(),
                     row.createdAt(),
-                    row.updatedAt());
+                    row.updatedAt(),
+                    new PgEdgeCompat.PostgresStatus(
+                            facts.fullVersion(row.postgresVersion()), row.pendingRestart(), PgEdgeCompat.PRIMARY),
+                    PgEdgeCompat.ConnectionInfo.of(facts.hostname(), row.port()));
         }
     }
 
@@ -52,7 +60,7 @@ public final class Views {
             Instant createdAt,
             Instant updatedAt,
             List<InstanceView> instances) {
-        static DatabaseView of(DatabaseRow row, List<InstanceRow> instances) {
+        static DatabaseView of(DatabaseRow row, List<InstanceRow> instances, PgEdgeCompat.InstanceFacts facts) {
             return new DatabaseView(
                     row.id(),
                     state(row, instances).label(),
@@ -60,7 +68,7 @@ public final class Views {
                     row.spec().redacted(),
                     row.createdAt(),
                     row.updatedAt(),
-                    instances.stream().map(InstanceView::of).toList());
+                    instances.stream().map(i -> InstanceView.of(i, facts)).toList());
         }
 
         static DatabaseState state(DatabaseRow row, List<InstanceRow> instances) {
@@ -69,10 +77,15 @@ public final class Views {
         }
     }
 
+    /** A task; {@code scope}, {@code entity_id}, {@code node_name} and {@code host_id} are pgEdge's. */
     public record TaskView(
             String taskId,
+            String scope,
+            String entityId,
             String databaseId,
+            String nodeName,
             String instanceId,
+            String hostId,
             String type,
             String status,
             Instant scheduledAt,
@@ -80,11 +93,15 @@ public final class Views {
             Instant startedAt,
             Instant completedAt,
             String error) {
-        static TaskView of(TaskRow row) {
+        static TaskView of(TaskRow row, String nodeName, String hostId) {
             return new TaskView(
                     row.taskId().toString(),
+                    PgEdgeCompat.DATABASE_SCOPE,
                     row.databaseId(),
+                    row.databaseId(),
+                    nodeName,
                     row.instanceId(),
+                    hostId,
                     row.type().label(),
                     row.status().label(),
                     row.scheduledAt(),
@@ -97,8 +114,12 @@ public final class Views {
 
     public record TaskEnvelope(TaskView task) {}
 
-    /** An accepted spec update: its task and the plan the task applies. */
-    public record UpdateEnvelope(TaskView task, io.pgfleet.core.UpdatePlan plan) {}
+    /** A canceled task: its fields at the top (pgEdge's shape) and under {@code task} (pgfleet's). */
+    public record CanceledTask(
+            @com.fasterxml.jackson.annotation.JsonUnwrapped TaskView fields, TaskView task) {}
+
+    /** An accepted spec update: its task, the database (pgEdge's shape) and the plan the task applies. */
+    public record UpdateEnvelope(TaskView task, DatabaseView database, io.pgfleet.core.UpdatePlan plan) {}
 
     public record CreatedEnvelope(DatabaseView database, TaskView task) {}
 
@@ -114,7 +135,18 @@ public final class Views {
         }
     }
 
-    public record TaskLogView(String taskId, String taskStatus, List<LogEntryView> entries) {}
+    /**
+     * A task's log. {@code last_entry_id} (a string, as pgEdge gives it) is what a client passes back as
+     * {@code after_entry_id} to get only newer entries.
+     */
+    public record TaskLogView(
+            String scope,
+            String entityId,
+            String databaseId,
+            String taskId,
+            String taskStatus,
+            String lastEntryId,
+            List<LogEntryView> entries) {}
 
     public record HostView(
             String id,
@@ -139,7 +171,9 @@ public final class Views {
             String user,
             String database,
             String directUrl,
-            String pooledUrl) {}
+            String pooledUrl,
+            String jdbcUrl,
+            String pooledJdbcUrl) {}
 
     public record ConnectionView(String databaseId, List<ConnectionInstance> instances) {}
 

@@ -66,6 +66,14 @@ public class JdbcPortReservationRepository {
                 .update();
     }
 
+    /** Every port one instance holds (its Postgres port, its pooler's, one reserved for a port change). */
+    public Set<Integer> heldBy(String hostId, String instanceId) {
+        return new HashSet<>(jdbc.sql("select port from port_reservations where host_id = ? and instance_id = ?")
+                .params(hostId, instanceId)
+                .query(Integer.class)
+                .list());
+    }
+
     /** Serializes port choices on one host (two creates must not pick the same free port). */
     public void lockHost(String hostId) {
         jdbc.sql("select host_id from hosts where host_id = ? for update")

@@ -222,9 +222,37 @@ public class JdbcTaskRepository {
                 .update();
     }
 
+    /** Records that a step of the task finished; recording it again changes nothing. */
+    public void recordStep(UUID taskId, String step) {
+        jdbc.sql("insert into task_steps (task_id, step) values (?, ?) on conflict do nothing")
+                .params(taskId, step)
+                .update();
+    }
+
+    /** The keys of the task's finished steps. */
+    public java.util.Set<String> finishedSteps(UUID taskId) {
+        return new java.util.HashSet<>(jdbc.sql("select step from task_steps where task_id = ?")
+                .param(taskId)
+                .query(String.class)
+                .list());
+    }
+
     public List<TaskLogEntry> log(UUID taskId, Long afterEntryId, int limit) {
         return jdbc.sql("select * from task_log where task_id = ? and entry_id > ? order by entry_id limit ?")
                 .params(taskId, afterEntryId == null ? 0L : afterEntryId, limit)
+                .query((rs, n) -> new TaskLogEntry(
+                        rs.getLong("entry_id"),
+                        JdbcDatabaseRepository.instant(rs.getTimestamp("at")),
+                        rs.getString("message"),
+                        json.readObject(rs.getString("fields"))))
+                .list();
+    }
+
+    /** The most recent {@code limit} entries of a task's log, oldest first. */
+    public List<TaskLogEntry> logTail(UUID taskId, int limit) {
+        return jdbc.sql("select * from (select * from task_log where task_id = ? order by entry_id desc limit ?) t"
+                        + " order by entry_id")
+                .params(taskId, limit)
                 .query((rs, n) -> new TaskLogEntry(
                         rs.getLong("entry_id"),
                         JdbcDatabaseRepository.instant(rs.getTimestamp("at")),

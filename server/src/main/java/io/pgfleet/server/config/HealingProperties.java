@@ -16,8 +16,9 @@ import org.springframework.util.unit.DataSize;
  * @param logMaxSize a server or pooler log larger than this is rotated (one previous file is kept)
  * @param catalogWatchdogInterval how often the embedded catalog's postmaster is checked
  * @param catalogConnectionTimeout how long a request waits for a catalog connection before a 503
- * @param testPauseAtStep test only: a worker that logs this step name sleeps there, so a test can
- *     kill pgfleet at that point of a workflow
+ * @param testPauseAtStep test only: step names ({@code StartPostgres}, or {@code DATABASE_ID/StartPostgres}
+ *     for one database), comma separated; a worker sleeps right after finishing such a step, so a test
+ *     can kill pgfleet at that point of a workflow
  */
 @ConfigurationProperties("pgfleet")
 public record HealingProperties(

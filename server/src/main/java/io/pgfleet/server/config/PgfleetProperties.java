@@ -10,6 +10,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param home home directory; null means the default of DESIGN.md §5
  * @param readyTimeout how long a starting Postgres may take to answer {@code SELECT 1}
  * @param pgbouncerBin the pgbouncer executable; null means {@code pgbouncer} on PATH, then /usr/sbin
+ * @param listenAddresses where instances and poolers listen; always includes loopback (see {@link ListenAddresses})
  * @param driftCheckInterval how often the roles of available instances are verified against the spec
  */
 @ConfigurationProperties("pgfleet")
@@ -36,7 +37,7 @@ public record PgfleetProperties(
         // Null: as root, each tenant's instances run as an OS user of their own (TenantOsUser).
         runAs = runAs == null || runAs.isBlank() ? null : runAs;
         portRange = portRange == null || portRange.isBlank() ? "5433-5999" : portRange;
-        listenAddresses = listenAddresses == null || listenAddresses.isBlank() ? "*" : listenAddresses;
+        listenAddresses = ListenAddresses.withLoopback(listenAddresses);
         advertiseHost = advertiseHost == null || advertiseHost.isBlank() ? "localhost" : advertiseHost;
         readyTimeout = readyTimeout == null ? Duration.ofSeconds(60) : readyTimeout;
         stopTimeout = stopTimeout == null ? Duration.ofSeconds(60) : stopTimeout;

@@ -60,6 +60,12 @@ public class ServerOptions implements Callable<Integer> {
     String advertiseHost;
 
     @Option(
+            names = "--listen-addresses",
+            description = "Addresses the instances and their poolers listen on, comma-separated (default *, every"
+                    + " interface); loopback is always added, for pgfleet's own probes.")
+    String listenAddresses;
+
+    @Option(
             names = "--pgbouncer-bin",
             description = "The pgbouncer executable (default: pgbouncer on PATH, then /usr/sbin/pgbouncer).")
     Path pgbouncerBin;
@@ -81,6 +87,7 @@ public class ServerOptions implements Callable<Integer> {
         add(properties, "pgfleet.run-as", runAs);
         add(properties, "pgfleet.port-range", portRange);
         add(properties, "pgfleet.advertise-host", advertiseHost);
+        add(properties, "pgfleet.listen-addresses", listenAddresses);
         add(properties, "pgfleet.pgbouncer-bin", pgbouncerBin);
         try {
             SpringApplication app = new SpringApplication(PgfleetServer.class);

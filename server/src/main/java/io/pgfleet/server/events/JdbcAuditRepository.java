@@ -8,7 +8,10 @@ import java.util.List;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
-/** Who did what: one row per mutating call and per refused call. */
+/**
+ * Who did what: one row per mutating call; refused calls (401, 403) one row per caller, status and
+ * minute with their {@code count} (see {@link AuditAggregator}).
+ */
 @Repository
 public class JdbcAuditRepository {
     /** One audit record. */
@@ -25,7 +28,30 @@ public class JdbcAuditRepository {
             int status,
             String requestId,
             String client,
-            String detail) {}
+            String detail,
+            long count,
+            Instant lastAt) {
+
+        /** One call's record. */
+        public AuditRow(
+                long auditId,
+                Instant at,
+                String keyId,
+                String tenantId,
+                String method,
+                String path,
+                String action,
+                String target,
+                String outcome,
+                int status,
+                String requestId,
+                String client,
+                String detail) {
+            this(
+                    auditId, at, keyId, tenantId, method, path, action, target, outcome, status, requestId, client,
+                    detail, 1, null);
+        }
+    }
 
     private final JdbcClient jdbc;
 
@@ -48,6 +74,37 @@ public class JdbcAuditRepository {
                         row.requestId(),
                         row.client(),
                         row.detail())
+                .update();
+    }
+
+    /** Inserts the first call of an aggregate with its count so far; returns the row's id. */
+    public long insertAggregate(AuditRow row) {
+        return jdbc.sql("insert into audit (at, key_id, tenant_id, method, path, action, target, outcome, status,"
+                        + " request_id, client, detail, count, last_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " returning audit_id")
+                .params(
+                        java.sql.Timestamp.from(row.at()),
+                        row.keyId(),
+                        row.tenantId(),
+                        row.method(),
+                        row.path(),
+                        row.action(),
+                        row.target(),
+                        row.outcome(),
+                        row.status(),
+                        row.requestId(),
+                        row.client(),
+                        row.detail(),
+                        row.count(),
+                        java.sql.Timestamp.from(row.lastAt()))
+                .query(Long.class)
+                .single();
+    }
+
+    /** The count and last call of an aggregate row. */
+    public void updateAggregate(long auditId, long count, Instant lastAt) {
+        jdbc.sql("update audit set count = ?, last_at = ? where audit_id = ?")
+                .params(count, java.sql.Timestamp.from(lastAt), auditId)
                 .update();
     }
 
@@ -91,6 +148,10 @@ public class JdbcAuditRepository {
                 rs.getInt("status"),
                 rs.getString("request_id"),
                 rs.getString("client"),
-                rs.getString("detail"));
+                rs.getString("detail"),
+                rs.getLong("count"),
+                rs.getTimestamp("last_at") == null
+                        ? null
+                        : rs.getTimestamp("last_at").toInstant());
     }
 }

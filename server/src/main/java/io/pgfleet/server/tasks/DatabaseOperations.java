@@ -108,13 +108,18 @@ public class DatabaseOperations {
     }
 
     public Created create(String tenant, CreateDatabaseRequest request) {
-        new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids())).validateCreate(request);
+        new SpecValidator(distribution.offeredVersions(), new HashSet<>(hosts.ids())).validateCreate(request);
         refuseWithoutPgBouncer(request.spec());
         DatabaseSpec spec = complete(request.spec());
-        if (!spec.effectiveConf().isEmpty()) {
+        if (spec.effectiveConfs().values().stream().anyMatch(conf -> !conf.isEmpty())) {
             // Checked before any work, as an update's are: a bad value never reaches a file Postgres must load.
-            List<io.pgfleet.core.FieldError> errors =
-                    SpecValidator.checkParameters(spec.effectiveConf(), versionSettings.of(spec.postgresVersion()));
+            Map<String, ServerParameter> settings = versionSettings.of(spec.postgresVersion());
+            List<io.pgfleet.core.FieldError> errors = new ArrayList<>();
+            for (Map<String, String> conf : spec.effectiveConfs().values()) {
+                SpecValidator.checkParameters(conf, settings).stream()
+                        .filter(e -> !errors.contains(e))
+                        .forEach(errors::add);
+            }
             if (!errors.isEmpty()) {
                 throw PgfleetException.invalidSpec(errors);
             }
@@ -177,16 +182,8 @@ public class DatabaseOperations {
                 .map(u ->
                         u.password() == null ? u.withPassword(Secret.generate().value()) : u)
                 .toList();
-        return new DatabaseSpec(
-                withVersion.databaseName(),
-                withVersion.postgresVersion(),
-                withVersion.port(),
-                nodes,
-                users,
-                withVersion.postgresqlConf(),
-                withVersion.pooler(),
-                withVersion.restartPolicy(),
-                withVersion.resources());
+        // with*: every other field of the spec (resources, drift_policy …) is kept as given.
+        return withVersion.withNodes(nodes).withDatabaseUsers(users);
     }
 
     private InstanceRow reserveInstance(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
@@ -216,7 +213,7 @@ public class DatabaseOperations {
                 db.uuid(),
                 node.name(),
                 hostId,
-                spec.postgresVersion(),
+                spec.nodeVersion(node),
                 port,
                 null,
                 InstanceState.CREATING,
@@ -273,7 +270,7 @@ public class DatabaseOperations {
     public Updated update(String tenant, String databaseId, UpdateDatabaseRequest request) {
         Updated updated = tx.execute(status -> {
             DatabaseRow db = lock(tenant, databaseId);
-            new SpecValidator(distribution.versions(), new HashSet<>(hosts.ids()))
+            new SpecValidator(distribution.offeredVersions(), new HashSet<>(hosts.ids()))
                     .validateUpdate(databaseId, db.spec(), request);
             refuseWithoutPgBouncer(request.spec());
             refuseIfBusy(db, null, true);
@@ -286,9 +283,12 @@ public class DatabaseOperations {
                                     + i.state().label() + "; update the spec when it is stable");
                 }
             }
+            // Taken before anything is stored: what a failed update goes back to.
+            Map<String, Object> previous =
+                    UpdateRollback.snapshot(db, current, databases.userPasswords(db.uuid()), json);
             DatabaseSpec desired = completeUpdate(db.spec(), request.spec());
             Map<String, ServerParameter> settings = Map.of();
-            if (!desired.effectiveConf().equals(db.spec().effectiveConf())) {
+            if (!desired.effectiveConfs().equals(db.spec().effectiveConfs())) {
                 // A running instance's own pg_settings; with none running (a Postgres that will not start
                 // because of a setting), its version's, so an update can always repair the settings.
                 settings = current.stream()
@@ -296,8 +296,12 @@ public class DatabaseOperations {
                         .findFirst()
                         .map(running -> agent.serverParameters(running, db.id()))
                         .orElseGet(() -> versionSettings.of(db.spec().postgresVersion()));
-                List<io.pgfleet.core.FieldError> errors =
-                        SpecValidator.checkParameters(desired.effectiveConf(), settings);
+                List<io.pgfleet.core.FieldError> errors = new ArrayList<>();
+                for (Map<String, String> conf : desired.effectiveConfs().values()) {
+                    SpecValidator.checkParameters(conf, settings).stream()
+                            .filter(e -> !errors.contains(e))
+                            .forEach(errors::add);
+                }
                 if (!errors.isEmpty()) {
                     throw PgfleetException.invalidSpec(errors);
                 }
@@ -357,8 +361,13 @@ public class DatabaseOperations {
                     "database.updated",
                     "database " + db.id() + ": spec update accepted",
                     Map.of("plan", json.toMap(plan)));
-            TaskRow task =
-                    newTask(db, null, TaskType.UPDATE, TaskStatus.PENDING, null, Map.of("plan", json.toMap(plan)));
+            TaskRow task = newTask(
+                    db,
+                    null,
+                    TaskType.UPDATE,
+                    TaskStatus.PENDING,
+                    null,
+                    Map.of("plan", json.toMap(plan), UpdateRollback.REQUEST_KEY, previous));
             return new Updated(task, plan);
         });
         runner.wake();
@@ -406,16 +415,10 @@ public class DatabaseOperations {
                         ? u.withPassword(Secret.generate().value())
                         : u)
                 .toList();
-        return new DatabaseSpec(
-                desired.databaseName(),
-                current.postgresVersion(),
-                desired.port(),
-                nodes,
-                users,
-                desired.postgresqlConf(),
-                desired.pooler(),
-                desired.restartPolicy(),
-                desired.resources());
+        // The major stays the current one (validateUpdate refused a change); pgEdge's cpus and memory come along.
+        return desired.withPostgresVersion(current.postgresVersion())
+                .withNodes(nodes)
+                .withDatabaseUsers(users);
     }
 
     public TaskRow stop(String tenant, String databaseId, String instanceRef) {

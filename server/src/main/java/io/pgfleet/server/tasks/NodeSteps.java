@@ -1,10 +1,10 @@
 package io.pgfleet.server.tasks;
 
-import io.pgfleet.core.DatabaseSpec;
 import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.server.agent.InstanceAgent;
+import io.pgfleet.server.agent.PortProbe;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
@@ -16,20 +16,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.function.Consumer;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The per-instance steps the workflows share: provision a node, reconcile and verify its roles,
- * remove it, record a failure, and run a step on every node at once.
+ * The steps of one node that the workflows share, and the lanes they form: provision, start, stop,
+ * restart, remove. Every step looks before it acts and re-reads the instance's row where an earlier
+ * step may have changed it (a port, the pooler's port).
  */
 @Component
-public class NodeSteps implements AutoCloseable {
+public class NodeSteps {
     private final JdbcDatabaseRepository databases;
     private final JdbcInstanceRepository instances;
     private final JdbcEventRepository events;
@@ -37,11 +33,6 @@ public class NodeSteps implements AutoCloseable {
     private final InstanceAgent agent;
     private final SecretBox secrets;
     private final TransactionTemplate tx;
-    private final ExecutorService nodes = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "pgfleet-node");
-        t.setDaemon(true);
-        return t;
-    });
 
     public NodeSteps(
             JdbcDatabaseRepository databases,
@@ -67,53 +58,269 @@ public class NodeSteps implements AutoCloseable {
         return passwords;
     }
 
+    // ---- lanes ----
+
     /** A fresh instance: data directory, configuration, Postgres, roles, pooler; then available. */
-    void provision(TaskContext ctx, DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords) {
+    List<Step> provision(DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords) {
         String node = instance.nodeName();
-        DatabaseSpec spec = db.spec();
+        List<Step> lane = new ArrayList<>(List.of(
+                initDataDirectory(db, instance),
+                writePostgresConf(db, instance),
+                startPostgres(db, instance),
+                reconcileRoles(
+                        db,
+                        instance,
+                        passwords,
+                        List.of(),
+                        "node " + node + ": ready; reconciling users and database "
+                                + db.spec().databaseName())));
+        if (db.spec().hasPooler()) {
+            lane.add(startPooler(db, instance));
+        }
+        lane.add(verifyRoles(db, instance, passwords));
+        lane.add(markAvailable(db, instance, false, "node " + node + ": available"));
+        return lane;
+    }
+
+    /** Start of a stopped (or failed) instance; its roles catch up with the updates made meanwhile. */
+    List<Step> start(DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords) {
+        List<Step> lane = new ArrayList<>(List.of(
+                checkPortFree(db, instance),
+                enter(db, instance, InstanceState.STARTING, "EnterStarting"),
+                initDataDirectory(db, instance),
+                writePostgresConf(db, instance),
+                startPostgres(db, instance),
+                reconcileRoles(db, instance, passwords, List.of(), null)));
+        if (db.spec().hasPooler()) {
+            lane.add(startPooler(db, instance));
+        }
+        lane.add(verifyRoles(db, instance, passwords));
+        lane.add(markAvailable(
+                db, instance, true, "node " + instance.nodeName() + ": available on port " + instance.port()));
+        return lane;
+    }
+
+    /** StopPostgres, then StopPooler: a Postgres that will not stop keeps its pooler in front. */
+    List<Step> stop(DatabaseRow db, InstanceRow instance) {
+        String node = instance.nodeName();
+        return List.of(
+                enter(db, instance, InstanceState.STOPPING, "EnterStopping"),
+                stopPostgres(db, instance, false, "node " + node + ": stopping PostgreSQL"),
+                stopPooler(db, instance),
+                Step.onNode(
+                                "MarkStopped",
+                                node,
+                                instance.id(),
+                                () -> "node " + node + ": stopped; port " + instance.port() + " stays reserved",
+                                ctx -> states.enter(db, instance.id(), InstanceState.STOPPED))
+                        .doneWhen(ctx -> stateIs(instance, InstanceState.STOPPED)));
+    }
+
+    /** Restart now, behind a paused pooler when one runs, so clients wait instead of failing. */
+    List<Step> restart(DatabaseRow db, InstanceRow instance) {
+        String node = instance.nodeName();
+        List<Step> lane = new ArrayList<>();
+        lane.add(enter(db, instance, InstanceState.RESTARTING, "EnterRestarting"));
+        lane.add(Step.onNode(
+                "RestartPostgres",
+                node,
+                instance.id(),
+                () -> "node " + node + ": restarting"
+                        + (db.spec().hasPooler() && agent.isPoolerRunning(instance, db.id())
+                                ? " behind its paused pooler (clients wait, they are not cut off)"
+                                : ""),
+                ctx -> agent.restart(instance, instance, db.id(), db.spec())));
+        if (db.spec().hasPooler()) {
+            lane.add(startPooler(db, instance));
+        }
+        lane.add(readPendingRestart(db, instance));
+        lane.add(markAvailable(db, instance, false, "node " + node + ": restarted"));
+        return lane;
+    }
+
+    /** Stops pooler and Postgres, removes the files and the row (which frees its ports). */
+    List<Step> remove(DatabaseRow db, InstanceRow instance) {
+        String node = instance.nodeName();
+        return List.of(
+                enter(db, instance, InstanceState.DELETING, "EnterDeleting"),
+                stopPostgres(db, instance, true, "node " + node + ": stopping"),
+                stopPooler(db, instance),
+                Step.onNode(
+                                "RemoveFiles",
+                                node,
+                                instance.id(),
+                                () -> "node " + node + ": removing its files",
+                                ctx -> agent.removeFiles(instance))
+                        .doneWhen(ctx -> !agent.hasInstanceDirectory(instance)),
+                Step.onNode(
+                                "ForgetInstance",
+                                node,
+                                instance.id(),
+                                () -> "node " + node + ": deleted; port " + instance.port() + " freed",
+                                ctx -> forget(db, instance))
+                        .doneWhen(ctx -> instances.find(instance.id()).isEmpty()));
+    }
+
+    // ---- steps ----
+
+    /** Moves the instance into a workflow's transient state; done when it is there already (a resumed task). */
+    Step enter(DatabaseRow db, InstanceRow instance, InstanceState state, String name) {
+        return Step.onNode(
+                        name, instance.nodeName(), instance.id(), null, ctx -> states.enter(db, instance.id(), state))
+                .doneWhen(ctx -> stateIs(instance, state));
+    }
+
+    /** Refuses before any state moves when another process holds the port: the instance stays as it is. */
+    Step checkPortFree(DatabaseRow db, InstanceRow instance) {
+        return Step.onNode("CheckPortFree", instance.nodeName(), instance.id(), null, ctx -> {
+            if (!agent.isRunning(instance, db.id()) && !PortProbe.isFree(instance.port())) {
+                throw new PgfleetException(
+                        ErrorCode.PORT_CONFLICT,
+                        "instance " + instance.nodeName() + " of " + db.id() + ": port " + instance.port()
+                                + " is in use by another process; the instance stays "
+                                + current(instance).state().label());
+            }
+        });
+    }
+
+    Step initDataDirectory(DatabaseRow db, InstanceRow instance) {
+        return Step.onNode(
+                        "InitDataDirectory",
+                        instance.nodeName(),
+                        instance.id(),
+                        () -> "node " + instance.nodeName() + ": initializing the data directory",
+                        ctx -> agent.initDataDirectory(instance, db.id()))
+                .doneWhen(ctx -> agent.hasDataDirectory(instance));
+    }
+
+    /** Writes pgfleet.conf and pg_hba.conf (for {@code instance}'s port); rewrites only what differs. */
+    Step writePostgresConf(DatabaseRow db, InstanceRow instance) {
+        return Step.onNode(
+                "WritePostgresConf",
+                instance.nodeName(),
+                instance.id(),
+                null,
+                ctx -> agent.writeConfiguration(instance, db.id(), db.spec()));
+    }
+
+    /** StartPostgres and AwaitReady; done when the postmaster already answers. */
+    Step startPostgres(DatabaseRow db, InstanceRow instance) {
+        return Step.onNode(
+                        "StartPostgres",
+                        instance.nodeName(),
+                        instance.id(),
+                        () -> "node " + instance.nodeName() + ": starting PostgreSQL " + instance.postgresVersion()
+                                + " on port " + instance.port(),
+                        ctx -> agent.start(instance, db.id()))
+                .withFields(Map.of("port", instance.port()))
+                .doneWhen(ctx -> agent.isRunning(instance, db.id()) && agent.answers(instance, db.id()));
+    }
+
+    Step reconcileRoles(
+            DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords, List<String> drop, String message) {
+        return Step.onNode(
+                "ReconcileRoles",
+                instance.nodeName(),
+                instance.id(),
+                message == null ? null : () -> message,
+                ctx -> agent.reconcileRoles(current(instance), db.id(), db.spec(), passwords, drop));
+    }
+
+    /** WritePoolerConf, StartPooler, AwaitPoolerReady on the port the catalog reserved for it. */
+    Step startPooler(DatabaseRow db, InstanceRow instance) {
+        return Step.onNode(
+                "StartPooler",
+                instance.nodeName(),
+                instance.id(),
+                () -> "node " + instance.nodeName() + ": starting PgBouncer on port "
+                        + current(instance).poolerPort(),
+                ctx -> {
+                    InstanceRow now = current(instance);
+                    if (now.poolerPort() != null) {
+                        agent.startPooler(now, db.id(), db.spec());
+                    }
+                });
+    }
+
+    Step stopPostgres(DatabaseRow db, InstanceRow instance, boolean endSessionsFirst, String message) {
+        return Step.onNode("StopPostgres", instance.nodeName(), instance.id(), () -> message, ctx -> {
+                    if (endSessionsFirst && agent.isRunning(instance, db.id())) {
+                        endSessions(ctx, db, instance);
+                    }
+                    agent.stop(instance, db.id());
+                })
+                .doneWhen(ctx -> !agent.isRunning(instance, db.id()));
+    }
+
+    private void endSessions(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
         try {
-            ctx.log(
-                    "node " + node + ": initializing the data directory",
-                    Map.of("node", node, "step", "InitDataDirectory"));
-            agent.prepare(instance, db.id(), spec);
-            ctx.log(
-                    "node " + node + ": starting PostgreSQL " + instance.postgresVersion() + " on port "
-                            + instance.port(),
-                    Map.of("node", node, "step", "StartPostgres", "port", instance.port()));
-            agent.start(instance, db.id());
-            ctx.log(
-                    "node " + node + ": ready; reconciling users and database " + spec.databaseName(),
-                    Map.of("node", node, "step", "ReconcileRoles"));
-            agent.reconcileRoles(instance, db.id(), spec, passwords, List.of());
-            startPoolerIfEnabled(ctx, db, instance);
-            verify(ctx, db, instance, passwords);
-            states.move(db, instance.id(), InstanceState.AVAILABLE, null);
-            ctx.log("node " + node + ": available", Map.of("node", node));
-        } catch (RuntimeException e) {
-            fail(ctx, db, instance, InstanceState.FAILED, e);
-            throw e;
+            agent.terminateConnections(instance, db.id());
+        } catch (PgfleetException e) {
+            // The fast shutdown that follows ends sessions too; this only makes it quicker.
+            ctx.log("node " + instance.nodeName() + ": could not terminate sessions first (" + e.getMessage()
+                    + "); the fast shutdown ends them");
         }
     }
 
-    /** StartPooler after Postgres is ready, when the spec enables it. */
-    void startPoolerIfEnabled(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
-        if (!db.spec().hasPooler() || instance.poolerPort() == null) {
-            return;
-        }
-        ctx.log(
-                "node " + instance.nodeName() + ": starting PgBouncer on port " + instance.poolerPort(),
-                Map.of("node", instance.nodeName(), "step", "StartPooler", "port", instance.poolerPort()));
-        agent.startPooler(instance, db.id(), db.spec());
+    Step stopPooler(DatabaseRow db, InstanceRow instance) {
+        return Step.onNode(
+                        "StopPooler",
+                        instance.nodeName(),
+                        instance.id(),
+                        null,
+                        ctx -> agent.stopPooler(instance, db.id()))
+                .doneWhen(ctx -> !agent.isPoolerRunning(instance, db.id()));
     }
 
     /** VerifyRoles: records the drift found (none after a successful reconcile) on the instance. */
-    List<String> verify(TaskContext ctx, DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords) {
-        List<String> drift = agent.verifyRoles(instance, db.id(), db.spec(), passwords);
-        recordDrift(db, instance, drift);
-        if (!drift.isEmpty() && ctx != null) {
-            ctx.log("node " + instance.nodeName() + ": roles differ from the spec: " + drift);
-        }
-        return drift;
+    Step verifyRoles(DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords) {
+        return Step.onNode("VerifyRoles", instance.nodeName(), instance.id(), null, ctx -> {
+            List<String> drift = agent.verifyRoles(current(instance), db.id(), db.spec(), passwords);
+            recordDrift(db, instance, drift);
+            if (!drift.isEmpty()) {
+                ctx.log("node " + instance.nodeName() + ": roles differ from the spec: " + drift);
+            }
+        });
+    }
+
+    /** ReadPendingRestart: whether a setting waits for a restart, as pg_settings says. */
+    Step readPendingRestart(DatabaseRow db, InstanceRow instance) {
+        return Step.onNode("ReadPendingRestart", instance.nodeName(), instance.id(), null, ctx -> {
+            InstanceRow now = current(instance);
+            boolean pending = agent.hasPendingRestart(now, db.id());
+            instances.setPendingRestart(instance.id(), pending);
+            if (pending && ctx.task().type() == io.pgfleet.core.TaskType.UPDATE) {
+                ctx.log("node " + instance.nodeName() + ": a setting waits for a restart (pending_restart)");
+            }
+        });
+    }
+
+    Step markAvailable(DatabaseRow db, InstanceRow instance, boolean clearPendingRestart, String message) {
+        return Step.onNode("MarkAvailable", instance.nodeName(), instance.id(), () -> message, ctx -> {
+                    if (clearPendingRestart) {
+                        instances.setPendingRestart(instance.id(), false);
+                    }
+                    states.enter(db, instance.id(), InstanceState.AVAILABLE);
+                })
+                .doneWhen(ctx -> stateIs(instance, InstanceState.AVAILABLE));
+    }
+
+    private void forget(DatabaseRow db, InstanceRow instance) {
+        tx.executeWithoutResult(s -> {
+            if (instances.find(instance.id()).isEmpty()) {
+                return; // forgotten already
+            }
+            instances.delete(instance.id());
+            events.record(
+                    db.tenantId(),
+                    db.id(),
+                    db.uuid(),
+                    instance.id(),
+                    "instance.deleted",
+                    "instance " + instance.nodeName() + " of " + db.id() + " deleted; port " + instance.port()
+                            + " freed",
+                    Map.of("port", instance.port()));
+        });
     }
 
     /** Stores the drift on the instance; a change is an event. */
@@ -133,76 +340,38 @@ public class NodeSteps implements AutoCloseable {
         });
     }
 
-    /** Stops pooler and Postgres, removes the files and the row (which frees its ports). */
-    void remove(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
-        String node = instance.nodeName();
-        try {
-            if (instance.state() != InstanceState.DELETING) {
-                states.move(db, instance.id(), InstanceState.DELETING, null);
+    /**
+     * What a failed step leaves on its node's instance: an interrupted start, create or restart is
+     * {@code failed} (the restart policy takes it from there), an interrupted stop, delete or
+     * modification is {@code error}; a stable instance (a start refused up front) stays as it is.
+     */
+    Workflow.NodeFailure recordFailure(DatabaseRow db) {
+        return (ctx, step, cause) -> {
+            ctx.log(
+                    "node " + step.node() + ": " + cause.getMessage(),
+                    Map.of("node", step.node(), "error", String.valueOf(cause.getMessage())));
+            InstanceState now =
+                    instances.find(step.instanceId()).map(InstanceRow::state).orElse(null);
+            InstanceState to = now == null
+                    ? null
+                    : switch (now) {
+                        case CREATING, STARTING, RESTARTING -> InstanceState.FAILED;
+                        case STOPPING, DELETING, MODIFYING -> InstanceState.ERROR;
+                        default -> null;
+                    };
+            if (to != null && now.canMoveTo(to)) {
+                states.move(db, step.instanceId(), to, cause.getMessage());
             }
-            if (agent.isRunning(instance, db.id())) {
-                try {
-                    agent.terminateConnections(instance, db.id());
-                } catch (PgfleetException e) {
-                    // The fast shutdown that follows ends sessions too; this only makes it quicker.
-                    ctx.log("node " + node + ": could not terminate sessions first (" + e.getMessage()
-                            + "); the fast shutdown ends them");
-                }
-                ctx.log("node " + node + ": stopping", Map.of("node", node, "step", "StopPostgres"));
-                agent.stop(instance, db.id());
-            }
-            agent.stopPooler(instance, db.id());
-            ctx.log("node " + node + ": removing its files", Map.of("node", node, "step", "RemoveFiles"));
-            agent.removeFiles(instance);
-            tx.executeWithoutResult(s -> {
-                instances.delete(instance.id());
-                events.record(
-                        db.tenantId(),
-                        db.id(),
-                        db.uuid(),
-                        instance.id(),
-                        "instance.deleted",
-                        "instance " + node + " of " + db.id() + " deleted; port " + instance.port() + " freed",
-                        Map.of("port", instance.port()));
-            });
-            ctx.log("node " + node + ": deleted; port " + instance.port() + " freed");
-        } catch (RuntimeException e) {
-            fail(ctx, db, instance, InstanceState.ERROR, e);
-            throw e;
-        }
+        };
     }
 
-    void fail(TaskContext ctx, DatabaseRow db, InstanceRow instance, InstanceState to, RuntimeException cause) {
-        ctx.log(
-                "node " + instance.nodeName() + ": " + cause.getMessage(),
-                Map.of("node", instance.nodeName(), "error", String.valueOf(cause.getMessage())));
-        InstanceState now =
-                instances.find(instance.id()).map(InstanceRow::state).orElse(null);
-        if (now != null && now.canMoveTo(to)) {
-            states.move(db, instance.id(), to, cause.getMessage());
-        }
+    InstanceRow current(InstanceRow instance) {
+        return instances
+                .find(instance.id())
+                .orElseThrow(() -> PgfleetException.notFound("instance " + instance.nodeName()));
     }
 
-    /** Runs the step on every node at once; fails with every node's error if any failed. */
-    void forEachNode(List<InstanceRow> rows, Consumer<InstanceRow> step) {
-        List<CompletableFuture<Void>> futures = rows.stream()
-                .map(row -> CompletableFuture.runAsync(() -> step.accept(row), nodes))
-                .toList();
-        List<String> errors = new ArrayList<>();
-        for (CompletableFuture<Void> future : futures) {
-            try {
-                future.join();
-            } catch (CompletionException e) {
-                errors.add(e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
-            }
-        }
-        if (!errors.isEmpty()) {
-            throw new PgfleetException(ErrorCode.INTERNAL, String.join("; ", errors));
-        }
-    }
-
-    @Override
-    public void close() {
-        nodes.shutdownNow();
+    boolean stateIs(InstanceRow instance, InstanceState state) {
+        return instances.find(instance.id()).map(InstanceRow::state).orElse(null) == state;
     }
 }

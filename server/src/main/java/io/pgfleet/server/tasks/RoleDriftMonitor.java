@@ -1,6 +1,7 @@
 package io.pgfleet.server.tasks;
 
 import io.pgfleet.core.InstanceState;
+import io.pgfleet.core.PgfleetException;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
@@ -8,7 +9,10 @@ import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.catalog.JdbcTaskRepository;
 import io.pgfleet.server.config.PgfleetProperties;
+import io.pgfleet.server.events.JdbcEventRepository;
+import io.pgfleet.server.security.Secret;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -16,12 +20,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Verifies, every {@code pgfleet.drift-check-interval}, that the roles of each available instance are
- * what the spec says, and records what differs (a role changed by hand) as the instance's
- * {@code drift}. It only reports; the next reconcile (a spec update, a start) repairs. Databases with
- * a task pending or running are skipped, so a half-applied update is never reported as drift.
+ * what the spec says. What differs (a role changed by hand: password, attributes, memberships, a dropped
+ * user) is put back at once, as CloudNativePG does, with an {@code instance.roles_repaired} event saying
+ * what; with {@code "drift_policy": "report"} it is only recorded as the instance's {@code drift} until
+ * the next reconcile (a spec update, a start). Databases with a task pending or running are skipped, so
+ * a half-applied update is neither reported nor undone.
  */
 @Component
 public class RoleDriftMonitor implements SmartLifecycle {
@@ -32,6 +39,8 @@ public class RoleDriftMonitor implements SmartLifecycle {
     private final InstanceAgent agent;
     private final NodeSteps steps;
     private final PgfleetProperties properties;
+    private final JdbcEventRepository events;
+    private final TransactionTemplate tx;
     private ScheduledExecutorService timer;
 
     public RoleDriftMonitor(
@@ -40,13 +49,17 @@ public class RoleDriftMonitor implements SmartLifecycle {
             JdbcTaskRepository tasks,
             InstanceAgent agent,
             NodeSteps steps,
-            PgfleetProperties properties) {
+            PgfleetProperties properties,
+            JdbcEventRepository events,
+            TransactionTemplate tx) {
         this.databases = databases;
         this.instances = instances;
         this.tasks = tasks;
         this.agent = agent;
         this.steps = steps;
         this.properties = properties;
+        this.events = events;
+        this.tx = tx;
     }
 
     @Override
@@ -76,6 +89,9 @@ public class RoleDriftMonitor implements SmartLifecycle {
                     continue;
                 }
                 List<String> drift = agent.verifyRoles(instance, db.id(), db.spec(), steps.passwords(db));
+                if (!drift.isEmpty() && db.spec().repairsDrift()) {
+                    drift = repair(db, instance, drift);
+                }
                 // Re-check: a task that started meanwhile may have changed the roles under the check.
                 if (tasks.conflicting(db.uuid(), null, true, null).isEmpty()) {
                     steps.recordDrift(db, instance, drift);
@@ -85,6 +101,56 @@ public class RoleDriftMonitor implements SmartLifecycle {
                 log.warn("instance {}: role verification failed: {}", instance.nodeName(), e.getMessage());
             }
         }
+    }
+
+    /**
+     * Reconciles the instance's roles with the stored spec and passwords, then verifies again; returns
+     * what still differs. The database row is read again first, so a spec stored meanwhile wins, and a
+     * task that started meanwhile (it reconciles itself) is left to do its work.
+     */
+    private List<String> repair(DatabaseRow seen, InstanceRow instance, List<String> found) {
+        DatabaseRow db = databases.findByUuid(seen.uuid()).orElse(null);
+        if (db == null
+                || !db.spec().repairsDrift()
+                || tasks.conflicting(db.uuid(), null, true, null).isPresent()) {
+            return found;
+        }
+        Map<String, Secret> passwords = steps.passwords(db);
+        try {
+            agent.reconcileRoles(instance, db.id(), db.spec(), passwords, List.of());
+        } catch (PgfleetException e) {
+            // Left as drift, so it shows on the instance; the event says why it could not be put back.
+            record(
+                    db,
+                    instance,
+                    "instance.roles_repair_failed",
+                    "could not put back " + found + ": " + e.getMessage(),
+                    Map.of("drift", found));
+            return found;
+        }
+        List<String> after = agent.verifyRoles(instance, db.id(), db.spec(), passwords);
+        List<String> repaired = found.stream().filter(f -> !after.contains(f)).toList();
+        if (!repaired.isEmpty()) {
+            log.info("instance {} of {}: put back roles changed by hand: {}", instance.nodeName(), db.id(), repaired);
+            record(
+                    db,
+                    instance,
+                    "instance.roles_repaired",
+                    "repaired " + String.join("; ", repaired),
+                    Map.of("repaired", repaired, "remaining", after));
+        }
+        return after;
+    }
+
+    private void record(DatabaseRow db, InstanceRow instance, String type, String what, Map<String, Object> fields) {
+        tx.executeWithoutResult(s -> events.record(
+                db.tenantId(),
+                db.id(),
+                db.uuid(),
+                instance.id(),
+                type,
+                "instance " + instance.nodeName() + " of " + db.id() + ": " + what,
+                fields));
     }
 
     @Override

@@ -53,6 +53,7 @@ public class TaskRunner implements SmartLifecycle {
     private final JdbcEventRepository events;
     private final MeterRegistry meters;
     private final HealingProperties healing;
+    private final StepRunner stepRunner;
     private final Object wakeup = new Object();
     private final java.util.Set<java.util.UUID> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ExecutorService workers;
@@ -83,6 +84,17 @@ public class TaskRunner implements SmartLifecycle {
         this.workflows = workflows;
         this.tx = tx;
         this.properties = properties;
+        this.stepRunner = new StepRunner(new StepRunner.Ledger() {
+            @Override
+            public java.util.Set<String> finished(java.util.UUID taskId) {
+                return tasks.finishedSteps(taskId);
+            }
+
+            @Override
+            public void record(java.util.UUID taskId, String stepKey) {
+                tasks.recordStep(taskId, stepKey);
+            }
+        });
     }
 
     /**
@@ -127,15 +139,13 @@ public class TaskRunner implements SmartLifecycle {
     }
 
     /**
-     * Tasks that were running when pgfleet stopped (killed, or a shutdown that outlasted them). Those
-     * whose workflow is a checklist of idempotent steps (create, delete, stop, start, restart, heal,
-     * suspend, unsuspend) go back to {@code pending} and run again from the top: every step looks
-     * before it acts, so the steps already done are skipped and the one that was cut off is redone.
-     * An update is not resumed half-way (its plan was computed against a spec and a server that may
-     * have moved on): it is failed with that reason. Then every instance caught in a transient state
-     * that no resumed task owns is set to what the host shows: never {@code available} without a
-     * probe, and an interrupted operation becomes {@code failed} (the restart policy takes it from
-     * there) or {@code error}.
+     * Tasks that were running when pgfleet stopped (killed, or a shutdown that outlasted them) go back
+     * to {@code pending}: their workflow is a list of idempotent steps and the catalog records each
+     * finished one, so the resumed task skips those and redoes the one that was cut off. An update
+     * resumes too: the spec, passwords and ports it applies were stored when it was accepted, and its
+     * plan is in the task's request. Then every instance caught in a transient state that no resumed
+     * task owns is set to what the host shows: never {@code available} without a probe, and an
+     * interrupted operation becomes {@code failed} (the restart policy takes it from there) or {@code error}.
      */
     private void recoverInterrupted() {
         java.util.Set<java.util.UUID> resumedDatabases = new java.util.HashSet<>();
@@ -146,8 +156,8 @@ public class TaskRunner implements SmartLifecycle {
                     tasks.compareAndSetStatus(task.taskId(), TaskStatus.RUNNING, TaskStatus.PENDING);
                     tasks.appendLog(
                             task.taskId(),
-                            "interrupted: pgfleet stopped while this task ran; resuming it (steps already done are"
-                                    + " skipped)",
+                            "interrupted: pgfleet stopped while this task ran; resuming it at its first unfinished"
+                                    + " step",
                             Map.of());
                     taskEvent(task, "task.resumed", task.type().label() + " resumed after a pgfleet restart", Map.of());
                 });
@@ -202,6 +212,7 @@ public class TaskRunner implements SmartLifecycle {
     private static final java.util.Set<io.pgfleet.core.TaskType> RESUMABLE = java.util.EnumSet.of(
             io.pgfleet.core.TaskType.CREATE,
             io.pgfleet.core.TaskType.DELETE,
+            io.pgfleet.core.TaskType.UPDATE,
             io.pgfleet.core.TaskType.STOP_INSTANCE,
             io.pgfleet.core.TaskType.START_INSTANCE,
             io.pgfleet.core.TaskType.RESTART_INSTANCE,
@@ -314,11 +325,15 @@ public class TaskRunner implements SmartLifecycle {
     private void execute(TaskRow task) {
         MDC.put("task", task.taskId().toString());
         long started = System.nanoTime();
-        TaskContext ctx = new TaskContext(task, tasks, healing.testPauseAtStep());
+        TaskContext ctx = new TaskContext(task, tasks::appendLog, healing.testPauseAtStep());
         String outcome = "failed";
         try {
             ctx.log(task.type().label() + " started");
-            workflows.run(ctx);
+            try {
+                stepRunner.run(ctx, workflows.plan(ctx));
+            } catch (RuntimeException e) {
+                throw workflows.afterFailure(ctx, e);
+            }
             tx.executeWithoutResult(s -> {
                 tasks.finish(task.taskId(), TaskStatus.COMPLETED, null);
                 taskEvent(task, "task.completed", task.type().label() + " completed", Map.of());
@@ -393,12 +408,13 @@ public class TaskRunner implements SmartLifecycle {
         workers.shutdown();
         try {
             if (!workers.awaitTermination(60, TimeUnit.SECONDS)) {
-                log.warn("tasks still running after 60 s at shutdown; they will be marked interrupted at next start");
+                log.warn("tasks still running after 60 s at shutdown; they resume at the next start");
                 workers.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stepRunner.close();
     }
 
     @Override

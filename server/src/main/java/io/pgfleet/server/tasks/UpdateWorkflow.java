@@ -10,6 +10,7 @@ import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.catalog.JdbcPortReservationRepository;
 import io.pgfleet.server.catalog.Json;
 import io.pgfleet.server.security.Secret;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,137 +18,154 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Applies a spec update's {@link UpdatePlan}. The API has already checked it (parameters against
- * pg_settings, ports free), stored the desired spec and reserved the new ports; here, in order:
- * RemoveNodes, AddNodes, then on every other instance at once WritePostgresConf, Reload (or Restart
- * for a port change), ReconcileRoles (drops included), ConfigurePooler, ReadPendingRestart, VerifyRoles.
+ * The steps of a spec update's {@link UpdatePlan}. The API has already checked it (parameters against
+ * pg_settings, ports free), stored the desired spec and passwords and reserved the new ports; here,
+ * on every node at once: a node gone from the spec is removed, a new one provisioned, a stopped one
+ * gets its configuration for its next start, and a running one goes through EnterModifying,
+ * WritePostgresConf and Reload (or RestartOnNewPort), ReconcileRoles (drops included), StartPooler
+ * or ReleasePooler, ReadPendingRestart, VerifyRoles, MarkAvailable. A resumed update finds its
+ * running nodes {@code modifying} and carries on at their first unfinished step.
  */
 @Component
 public class UpdateWorkflow {
     private final JdbcInstanceRepository instances;
     private final JdbcPortReservationRepository ports;
-    private final InstanceStates states;
     private final InstanceAgent agent;
     private final NodeSteps steps;
     private final Json json;
     private final TransactionTemplate tx;
+    private final UpdateRollback rollback;
 
     public UpdateWorkflow(
             JdbcInstanceRepository instances,
             JdbcPortReservationRepository ports,
-            InstanceStates states,
             InstanceAgent agent,
             NodeSteps steps,
             Json json,
-            TransactionTemplate tx) {
+            TransactionTemplate tx,
+            UpdateRollback rollback) {
         this.instances = instances;
         this.ports = ports;
-        this.states = states;
         this.agent = agent;
         this.steps = steps;
         this.json = json;
         this.tx = tx;
+        this.rollback = rollback;
     }
 
-    void run(TaskContext ctx, DatabaseRow db) {
+    /** When the update's steps failed: every instance goes back to the previous spec (UpdateRollback). */
+    RuntimeException rollBack(TaskContext ctx, RuntimeException cause) {
+        return rollback.restore(ctx, ctx.task().databaseUuid(), cause);
+    }
+
+    Workflow plan(TaskContext ctx, DatabaseRow db) {
         UpdatePlan plan = json.convert(ctx.task().request().get("plan"), UpdatePlan.class);
         Map<String, Secret> passwords = steps.passwords(db);
-        List<InstanceRow> all = instances.byDatabase(db.uuid());
-        for (InstanceRow instance : all) {
-            if (db.spec().node(instance.nodeName()).isEmpty()) {
-                ctx.log("node " + instance.nodeName() + ": removed from the spec; deleting its instance");
-                steps.remove(ctx, db, instance);
+        Workflow.Builder workflow = Workflow.builder();
+        for (InstanceRow instance : instances.byDatabase(db.uuid())) {
+            String node = instance.nodeName();
+            if (db.spec().node(node).isEmpty()) {
+                if (instance.state() != InstanceState.DELETING) {
+                    ctx.log("node " + node + ": removed from the spec; deleting its instance");
+                }
+                workflow.addAll(steps.remove(db, instance));
+            } else if (instance.state() == InstanceState.CREATING) {
+                workflow.addAll(steps.provision(db, instance, passwords));
+            } else if (instance.state() == InstanceState.STOPPED) {
+                workflow.addAll(stopped(db, instance, plan));
+            } else if (instance.state() == InstanceState.AVAILABLE || instance.state() == InstanceState.MODIFYING) {
+                workflow.addAll(running(db, instance, plan, passwords));
+            } else {
+                ctx.log("node " + node + ": is " + instance.state().label()
+                        + "; skipped, its next start applies the spec");
             }
         }
-        steps.forEachNode(
-                all.stream()
-                        .filter(i -> db.spec().node(i.nodeName()).isPresent())
-                        .toList(),
-                instance -> {
-                    if (instance.state() == InstanceState.CREATING) {
-                        steps.provision(ctx, db, instance, passwords);
-                    } else {
-                        modify(ctx, db, instance, plan, passwords);
-                    }
-                });
+        return workflow.onNodeFailure(steps.recordFailure(db));
     }
 
-    private void modify(
-            TaskContext ctx, DatabaseRow db, InstanceRow instance, UpdatePlan plan, Map<String, Secret> passwords) {
+    private static Optional<PortChange> portChange(UpdatePlan plan, InstanceRow instance) {
+        return plan.portChanges().stream()
+                .filter(p -> p.node().equals(instance.nodeName()))
+                .findFirst();
+    }
+
+    /** A stopped instance keeps its state: its configuration is written and applies at its next start. */
+    private List<Step> stopped(DatabaseRow db, InstanceRow instance, UpdatePlan plan) {
         String node = instance.nodeName();
-        InstanceState was = instance.state();
-        if (was != InstanceState.AVAILABLE && was != InstanceState.STOPPED) {
-            ctx.log("node " + node + ": is " + was.label() + "; skipped, its next start applies the spec");
-            return;
+        Optional<PortChange> move = portChange(plan, instance);
+        InstanceRow target = move.map(m -> instance.withPort(m.to())).orElse(instance);
+        List<Step> lane = new ArrayList<>();
+        lane.add(steps.writePostgresConf(db, target));
+        move.ifPresent(m -> lane.add(movePort(instance, m)));
+        if (!db.spec().hasPooler()) {
+            lane.add(releasePooler(db, instance));
         }
-        states.move(db, instance.id(), InstanceState.MODIFYING, null);
-        try {
-            Optional<PortChange> move = plan.portChanges().stream()
-                    .filter(p -> p.node().equals(node))
-                    .findFirst();
-            InstanceRow current = instance;
-            InstanceRow target = move.map(m -> instance.withPort(m.to())).orElse(instance);
-            if (was == InstanceState.STOPPED) {
-                agent.prepare(target, db.id(), db.spec());
-                move.ifPresent(m -> movePort(instance, m));
-                if (!db.spec().hasPooler()) {
-                    releasePooler(ctx, db, instance);
-                }
-                instances.setPendingRestart(instance.id(), false);
-                states.move(db, instance.id(), InstanceState.STOPPED, null);
-                ctx.log("node " + node + ": stopped; its configuration is written and applies at its next start");
-                return;
-            }
-            if (move.isPresent()) {
-                ctx.log(
-                        "node " + node + ": moving from port " + move.get().from() + " to "
-                                + move.get().to() + " with a restart",
-                        Map.of("node", node, "step", "RestartOnNewPort"));
-                agent.restart(current, target, db.id(), db.spec());
-                movePort(instance, move.get());
-                current = target;
-            } else {
-                agent.prepare(current, db.id(), db.spec());
-                if (!plan.parametersToReload().isEmpty()
-                        || !plan.parametersNeedingRestart().isEmpty()) {
-                    ctx.log(
-                            "node " + node + ": reloading " + plan.parametersToReload()
-                                    + (plan.parametersNeedingRestart().isEmpty()
-                                            ? ""
-                                            : "; " + plan.parametersNeedingRestart() + " wait for a restart"),
-                            Map.of("node", node, "step", "Reload"));
-                    agent.reload(
-                            current, db.id(), db.spec(), plan.parametersToReload(), plan.parametersNeedingRestart());
-                }
-            }
-            ctx.log(
-                    "node " + node + ": reconciling users"
-                            + (plan.usersToDrop().isEmpty()
-                                    ? ""
-                                    : "; dropping " + plan.usersToDrop() + " after reassigning what they own"),
-                    Map.of("node", node, "step", "ReconcileRoles"));
-            agent.reconcileRoles(current, db.id(), db.spec(), passwords, plan.usersToDrop());
-            if (db.spec().hasPooler()) {
-                steps.startPoolerIfEnabled(
-                        ctx, db, instances.find(instance.id()).orElseThrow());
-            } else {
-                releasePooler(ctx, db, instance);
-            }
-            boolean pending = agent.hasPendingRestart(current, db.id());
-            instances.setPendingRestart(instance.id(), pending);
-            if (pending) {
-                ctx.log("node " + node + ": a setting waits for a restart (pending_restart)");
-            }
-            steps.verify(ctx, db, current, passwords);
-            states.move(db, instance.id(), InstanceState.AVAILABLE, null);
-            ctx.log("node " + node + ": up to date");
-        } catch (RuntimeException e) {
-            steps.fail(ctx, db, instance, InstanceState.ERROR, e);
-            throw e;
-        }
+        lane.add(Step.onNode(
+                "ClearPendingRestart",
+                node,
+                instance.id(),
+                () -> "node " + node + ": stopped; its configuration is written and applies at its next start",
+                ctx -> instances.setPendingRestart(instance.id(), false)));
+        return lane;
     }
 
-    private void movePort(InstanceRow instance, PortChange move) {
+    private List<Step> running(DatabaseRow db, InstanceRow instance, UpdatePlan plan, Map<String, Secret> passwords) {
+        String node = instance.nodeName();
+        List<Step> lane = new ArrayList<>();
+        lane.add(steps.enter(db, instance, InstanceState.MODIFYING, "EnterModifying"));
+        Optional<PortChange> move = portChange(plan, instance);
+        if (move.isPresent()) {
+            PortChange m = move.get();
+            lane.add(Step.onNode(
+                            "RestartOnNewPort",
+                            node,
+                            instance.id(),
+                            () -> "node " + node + ": moving from port " + m.from() + " to " + m.to()
+                                    + " with a restart",
+                            ctx -> {
+                                InstanceRow now = steps.current(instance);
+                                agent.restart(now.withPort(m.from()), now.withPort(m.to()), db.id(), db.spec());
+                                moveReservation(instance, m);
+                            })
+                    .doneWhen(ctx -> steps.current(instance).port() == m.to()));
+        } else {
+            lane.add(steps.writePostgresConf(db, instance));
+            if (!plan.parametersToReload().isEmpty()
+                    || !plan.parametersNeedingRestart().isEmpty()) {
+                lane.add(Step.onNode(
+                        "Reload",
+                        node,
+                        instance.id(),
+                        () -> "node " + node + ": reloading " + plan.parametersToReload()
+                                + (plan.parametersNeedingRestart().isEmpty()
+                                        ? ""
+                                        : "; " + plan.parametersNeedingRestart() + " wait for a restart"),
+                        ctx -> agent.reload(
+                                instance,
+                                db.id(),
+                                db.spec(),
+                                plan.parametersToReload(),
+                                plan.parametersNeedingRestart())));
+            }
+        }
+        String message = "node " + node + ": reconciling users"
+                + (plan.usersToDrop().isEmpty()
+                        ? ""
+                        : "; dropping " + plan.usersToDrop() + " after reassigning what they own");
+        lane.add(steps.reconcileRoles(db, instance, passwords, plan.usersToDrop(), message));
+        lane.add(db.spec().hasPooler() ? steps.startPooler(db, instance) : releasePooler(db, instance));
+        lane.add(steps.readPendingRestart(db, instance));
+        lane.add(steps.verifyRoles(db, instance, passwords));
+        lane.add(steps.markAvailable(db, instance, false, "node " + node + ": up to date"));
+        return lane;
+    }
+
+    private Step movePort(InstanceRow instance, PortChange move) {
+        return Step.onNode("MovePort", instance.nodeName(), instance.id(), null, ctx -> moveReservation(instance, move))
+                .doneWhen(ctx -> steps.current(instance).port() == move.to());
+    }
+
+    private void moveReservation(InstanceRow instance, PortChange move) {
         tx.executeWithoutResult(s -> {
             instances.setPort(instance.id(), move.to());
             ports.release(instance.hostId(), move.from(), instance.id());
@@ -155,15 +173,16 @@ public class UpdateWorkflow {
     }
 
     /** StopPooler and free its port, when the spec no longer enables one. */
-    private void releasePooler(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
-        if (instance.poolerPort() == null) {
-            return;
-        }
-        agent.stopPooler(instance, db.id());
-        tx.executeWithoutResult(s -> {
-            instances.setPoolerPort(instance.id(), null);
-            ports.release(instance.hostId(), instance.poolerPort(), instance.id());
-        });
-        ctx.log("node " + instance.nodeName() + ": pooler stopped; port " + instance.poolerPort() + " freed");
+    private Step releasePooler(DatabaseRow db, InstanceRow instance) {
+        return Step.onNode("ReleasePooler", instance.nodeName(), instance.id(), null, ctx -> {
+                    InstanceRow now = steps.current(instance);
+                    agent.stopPooler(now, db.id());
+                    tx.executeWithoutResult(s -> {
+                        instances.setPoolerPort(instance.id(), null);
+                        ports.release(instance.hostId(), now.poolerPort(), instance.id());
+                    });
+                    ctx.log("node " + instance.nodeName() + ": pooler stopped; port " + now.poolerPort() + " freed");
+                })
+                .doneWhen(ctx -> steps.current(instance).poolerPort() == null);
     }
 }

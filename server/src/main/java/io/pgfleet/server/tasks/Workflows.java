@@ -4,22 +4,20 @@ import io.pgfleet.core.ErrorCode;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.server.agent.InstanceAgent;
-import io.pgfleet.server.agent.PortProbe;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.events.JdbcEventRepository;
 import io.pgfleet.server.security.Secret;
-import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The workflows behind each task type. Each is a short checklist of steps that look before they
- * act (InitDataDirectory skips an existing data directory, StartPostgres a running postmaster …),
- * and every state change goes through {@link InstanceStates}. Spec updates are {@link UpdateWorkflow}.
+ * The workflow behind each task type, as a list of steps built from what the catalog holds when the
+ * task starts (or resumes: the steps recorded as finished are then skipped). The node lanes come from
+ * {@link NodeSteps}; spec updates are {@link UpdateWorkflow}.
  */
 @Component
 public class Workflows {
@@ -51,22 +49,32 @@ public class Workflows {
         this.tx = tx;
     }
 
-    public void run(TaskContext ctx) {
+    /** The steps of the task, from the catalog as it is now. */
+    public Workflow plan(TaskContext ctx) {
         DatabaseRow db = databases
                 .findByUuid(ctx.task().databaseUuid())
                 .orElseThrow(() -> new PgfleetException(
                         ErrorCode.NOT_FOUND, "database " + ctx.task().databaseId() + " no longer exists"));
-        switch (ctx.task().type()) {
-            case CREATE -> create(ctx, db);
-            case STOP_INSTANCE -> stop(ctx, db, instance(ctx));
-            case START_INSTANCE -> start(ctx, db, instance(ctx));
+        return switch (ctx.task().type()) {
+            case CREATE -> create(db);
+            case STOP_INSTANCE -> Workflow.of(steps.stop(db, instance(ctx)), steps.recordFailure(db));
+            case START_INSTANCE ->
+                Workflow.of(steps.start(db, instance(ctx), steps.passwords(db)), steps.recordFailure(db));
             case RESTART_INSTANCE -> restart(ctx, db, instance(ctx));
             case HEAL_INSTANCE -> heal(ctx, db, instance(ctx));
-            case DELETE -> delete(ctx, db);
-            case UPDATE -> update.run(ctx, db);
+            case DELETE -> delete(db);
+            case UPDATE -> update.plan(ctx, db);
             case SUSPEND -> suspend(ctx, db);
             case UNSUSPEND -> unsuspend(ctx, db);
-        }
+        };
+    }
+
+    /**
+     * What a failed task leaves behind: a failed update puts every instance back on the previous spec
+     * and answers the exception the task fails with; other tasks fail as they are.
+     */
+    public RuntimeException afterFailure(TaskContext ctx, RuntimeException cause) {
+        return ctx.task().type() == io.pgfleet.core.TaskType.UPDATE ? update.rollBack(ctx, cause) : cause;
     }
 
     private InstanceRow instance(TaskContext ctx) {
@@ -76,152 +84,115 @@ public class Workflows {
                         () -> PgfleetException.notFound("instance " + ctx.task().instanceId()));
     }
 
-    private void create(TaskContext ctx, DatabaseRow db) {
+    private Workflow create(DatabaseRow db) {
         Map<String, Secret> passwords = steps.passwords(db);
-        steps.forEachNode(instances.byDatabase(db.uuid()), instance -> {
+        Workflow.Builder workflow = Workflow.builder();
+        for (InstanceRow instance : instances.byDatabase(db.uuid())) {
             if (instance.state() != InstanceState.AVAILABLE) {
-                steps.provision(ctx, db, instance, passwords);
+                workflow.addAll(steps.provision(db, instance, passwords));
             }
-        });
+        }
+        return workflow.onNodeFailure(steps.recordFailure(db));
     }
 
-    /** StopPostgres, then StopPooler: a Postgres that will not stop keeps its pooler in front. */
-    private void stop(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
-        states.enter(db, instance.id(), InstanceState.STOPPING);
-        try {
-            ctx.log(
-                    "node " + instance.nodeName() + ": stopping PostgreSQL",
-                    Map.of("node", instance.nodeName(), "step", "StopPostgres"));
-            agent.stop(instance, db.id());
-            agent.stopPooler(instance, db.id());
-            states.move(db, instance.id(), InstanceState.STOPPED, null);
-        } catch (RuntimeException e) {
-            steps.fail(ctx, db, instance, InstanceState.ERROR, e);
-            throw e;
-        }
-        ctx.log("node " + instance.nodeName() + ": stopped; port " + instance.port() + " stays reserved");
-    }
-
-    private void start(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
-        // Checked before the state moves, so a port taken by another process leaves the instance stopped.
-        if (!agent.isRunning(instance, db.id()) && !PortProbe.isFree(instance.port())) {
-            throw new PgfleetException(
-                    ErrorCode.PORT_CONFLICT,
-                    "instance " + instance.nodeName() + " of " + db.id() + ": port " + instance.port()
-                            + " is in use by another process; the instance stays "
-                            + instance.state().label());
-        }
-        states.enter(db, instance.id(), InstanceState.STARTING);
-        try {
-            agent.prepare(instance, db.id(), db.spec());
-            ctx.log(
-                    "node " + instance.nodeName() + ": starting PostgreSQL on port " + instance.port(),
-                    Map.of("node", instance.nodeName(), "step", "StartPostgres", "port", instance.port()));
-            agent.start(instance, db.id());
-            // A stopped instance skipped the spec updates made meanwhile: bring its roles up to date.
-            Map<String, Secret> passwords = steps.passwords(db);
-            agent.reconcileRoles(instance, db.id(), db.spec(), passwords, List.of());
-            steps.startPoolerIfEnabled(ctx, db, instance);
-            steps.verify(ctx, db, instance, passwords);
-            instances.setPendingRestart(instance.id(), false);
-            states.move(db, instance.id(), InstanceState.AVAILABLE, null);
-        } catch (RuntimeException e) {
-            steps.fail(ctx, db, instance, InstanceState.FAILED, e);
-            throw e;
-        }
-        ctx.log("node " + instance.nodeName() + ": available on port " + instance.port());
-    }
-
-    private void restart(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
+    private Workflow restart(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
         if (Boolean.TRUE.equals(ctx.task().request().get("only_if_pending"))
                 && instance.state() != InstanceState.RESTARTING // resumed after a crash: it decided already
                 && !agent.hasPendingRestart(instance, db.id())) {
-            ctx.log("node " + instance.nodeName() + ": no setting waits for a restart; skipped");
-            return;
+            return Workflow.nothingToDo(
+                    "SkipRestart", "node " + instance.nodeName() + ": no setting waits for a restart; skipped");
         }
-        states.enter(db, instance.id(), InstanceState.RESTARTING);
-        try {
-            boolean pooled = db.spec().hasPooler() && agent.isPoolerRunning(instance, db.id());
-            ctx.log("node " + instance.nodeName() + ": restarting"
-                    + (pooled ? " behind its paused pooler (clients wait, they are not cut off)" : ""));
-            agent.restart(instance, instance, db.id(), db.spec());
-            steps.startPoolerIfEnabled(ctx, db, instance);
-            instances.setPendingRestart(instance.id(), agent.hasPendingRestart(instance, db.id()));
-            states.move(db, instance.id(), InstanceState.AVAILABLE, null);
-        } catch (RuntimeException e) {
-            steps.fail(ctx, db, instance, InstanceState.FAILED, e);
-            throw e;
-        }
-        ctx.log("node " + instance.nodeName() + ": restarted");
+        return Workflow.of(steps.restart(db, instance), steps.recordFailure(db));
     }
 
     /**
-     * An automatic restart under {@code restart_policy: always}: a start of a failed instance. Skipped
-     * when the instance is no longer failed (a person started, stopped or deleted it meanwhile).
+     * An automatic restart under {@code restart_policy: always}: a start of a failed instance. Nothing
+     * to do when the instance is no longer failed (a person started, stopped or deleted it meanwhile).
      */
-    private void heal(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
+    private Workflow heal(TaskContext ctx, DatabaseRow db, InstanceRow instance) {
+        String node = instance.nodeName();
         if (instance.state() != InstanceState.FAILED && instance.state() != InstanceState.STARTING) {
-            ctx.log("node " + instance.nodeName() + " is " + instance.state().label() + " now; nothing to heal");
-            return;
+            return Workflow.nothingToDo(
+                    "SkipHeal", "node " + node + " is " + instance.state().label() + " now; nothing to heal");
         }
         if (db.suspended()) {
-            ctx.log("database " + db.id() + " is suspended; node " + instance.nodeName() + " stays failed");
-            return;
+            return Workflow.nothingToDo(
+                    "SkipHeal", "database " + db.id() + " is suspended; node " + node + " stays failed");
         }
-        ctx.log(
-                "node " + instance.nodeName() + ": restart_policy always, automatic restart "
-                        + ctx.task().request().get("attempt") + "; it had failed: " + instance.error(),
-                Map.of(
-                        "node",
-                        instance.nodeName(),
-                        "attempt",
-                        ctx.task().request().getOrDefault("attempt", 0)));
-        start(ctx, db, instance);
+        Object attempt = ctx.task().request().getOrDefault("attempt", 0);
+        Step decide = Step.onNode(
+                        "DecideRestart",
+                        node,
+                        instance.id(),
+                        () -> "node " + node + ": restart_policy always, automatic restart " + attempt
+                                + "; it had failed: " + instance.error(),
+                        c -> {})
+                .withFields(Map.of("attempt", attempt));
+        return Workflow.builder()
+                .add(decide)
+                .addAll(steps.start(db, instance, steps.passwords(db)))
+                .onNodeFailure(steps.recordFailure(db));
     }
 
     /** Stops every instance that runs; the database stays suspended whatever happens here. */
-    private void suspend(TaskContext ctx, DatabaseRow db) {
-        states.refreshDatabaseState(db);
-        steps.forEachNode(instances.byDatabase(db.uuid()), instance -> {
+    private Workflow suspend(TaskContext ctx, DatabaseRow db) {
+        Workflow.Builder workflow = Workflow.builder().add(storeDatabaseState(db));
+        for (InstanceRow instance : instances.byDatabase(db.uuid())) {
             if (instance.state() == InstanceState.STOPPED) {
                 ctx.log("node " + instance.nodeName() + ": already stopped");
             } else if (instance.state() == InstanceState.STOPPING
                     || instance.state().canMoveTo(InstanceState.STOPPING)) {
-                stop(ctx, db, instance);
+                workflow.addAll(steps.stop(db, instance));
             } else if (agent.isRunning(instance, db.id())) {
-                throw new PgfleetException(
-                        ErrorCode.INVALID_STATE,
-                        "instance " + instance.nodeName() + " is "
-                                + instance.state().label() + " and still runs; stop it when it settles");
+                workflow.add(Step.onNode("StopPostgres", instance.nodeName(), instance.id(), null, c -> {
+                    throw new PgfleetException(
+                            ErrorCode.INVALID_STATE,
+                            "instance " + instance.nodeName() + " is "
+                                    + instance.state().label() + " and still runs; stop it when it settles");
+                }));
             }
-        });
+        }
+        return workflow.onNodeFailure(steps.recordFailure(db));
     }
 
     /** Starts again every instance the suspension stopped. */
-    private void unsuspend(TaskContext ctx, DatabaseRow db) {
-        states.refreshDatabaseState(db);
-        steps.forEachNode(instances.byDatabase(db.uuid()), instance -> {
+    private Workflow unsuspend(TaskContext ctx, DatabaseRow db) {
+        Map<String, Secret> passwords = steps.passwords(db);
+        Workflow.Builder workflow = Workflow.builder().add(storeDatabaseState(db));
+        for (InstanceRow instance : instances.byDatabase(db.uuid())) {
             if (instance.state() == InstanceState.AVAILABLE) {
                 ctx.log("node " + instance.nodeName() + ": already available");
             } else {
-                start(ctx, db, instance);
+                workflow.addAll(steps.start(db, instance, passwords));
             }
-        });
+        }
+        return workflow.onNodeFailure(steps.recordFailure(db));
     }
 
-    private void delete(TaskContext ctx, DatabaseRow db) {
-        steps.forEachNode(instances.byDatabase(db.uuid()), instance -> steps.remove(ctx, db, instance));
-        tx.executeWithoutResult(s -> {
-            databases.delete(db.uuid());
-            events.record(
-                    db.tenantId(),
-                    db.id(),
-                    db.uuid(),
-                    null,
-                    "database.deleted",
-                    "database " + db.id() + " deleted",
-                    Map.of());
-        });
-        ctx.log("database " + db.id() + " deleted");
+    private Step storeDatabaseState(DatabaseRow db) {
+        return Step.of("StoreDatabaseState", null, ctx -> states.refreshDatabaseState(db));
+    }
+
+    private Workflow delete(DatabaseRow db) {
+        Workflow.Builder workflow = Workflow.builder();
+        for (InstanceRow instance : instances.byDatabase(db.uuid())) {
+            workflow.addAll(steps.remove(db, instance));
+        }
+        workflow.add(Step.of(
+                        "DeleteDatabase",
+                        () -> "database " + db.id() + " deleted",
+                        ctx -> tx.executeWithoutResult(s -> {
+                            databases.delete(db.uuid());
+                            events.record(
+                                    db.tenantId(),
+                                    db.id(),
+                                    db.uuid(),
+                                    null,
+                                    "database.deleted",
+                                    "database " + db.id() + " deleted",
+                                    Map.of());
+                        }))
+                .doneWhen(ctx -> databases.findByUuid(db.uuid()).isEmpty()));
+        return workflow.onNodeFailure(steps.recordFailure(db));
     }
 }

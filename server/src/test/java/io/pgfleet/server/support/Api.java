@@ -46,7 +46,11 @@ public final class Api {
     private String tenant;
 
     /** A response: status, content type and the parsed body. */
-    public record Response(int status, String contentType, JsonNode body) {
+    public record Response(int status, String contentType, JsonNode body, String location) {
+        public Response(int status, String contentType, JsonNode body) {
+            this(status, contentType, body, null);
+        }
+
         public String code() {
             return body.path("code").asString();
         }
@@ -114,7 +118,8 @@ public final class Api {
             return new Response(
                     response.statusCode(),
                     response.headers().firstValue("Content-Type").orElse(""),
-                    json);
+                    json,
+                    response.headers().firstValue("Location").orElse(null));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -1,0 +1,99 @@
+package io.pgfleet.server.tasks;
+
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * One named piece of a workflow. {@link #isDone} looks at reality (the data directory, the running
+ * postmaster, the roles, the catalog) and {@link #apply} does the work; applied again after it
+ * completed, a step changes nothing. The {@link StepRunner} records every finished step in the
+ * catalog, so a task cut off by a crash of pgfleet resumes at its first unfinished step.
+ *
+ * <p>Write one with {@link #of} for a step of the whole database or {@link #onNode} for a step of one
+ * node, then {@link Defined#doneWhen} when reality can tell that it is done:
+ *
+ * <pre>{@code
+ * Step.onNode("StartPostgres", instance, () -> "node n1: starting PostgreSQL 17 on port 5433",
+ *                 ctx -> agent.start(instance, db.id()))
+ *         .doneWhen(ctx -> agent.answers(instance, db.id()));
+ * }</pre>
+ */
+public interface Step {
+    /** Imperative and stable ({@code StartPostgres}): the task log's {@code step} field, the catalog's key. */
+    String name();
+
+    /** The node this step works on, or null for a step of the whole database. */
+    String node();
+
+    /** The instance of {@link #node()}, or null; the runner marks it failed when the step fails. */
+    String instanceId();
+
+    /** What the task log says as the step starts; null for a step that logs nothing of its own. */
+    String message();
+
+    /** Extra task-log fields beside {@code step} and {@code node} (a port, an attempt …). */
+    Map<String, Object> fields();
+
+    /** Whether reality already shows the step's effect; then the runner records it without applying it. */
+    boolean isDone(TaskContext ctx);
+
+    void apply(TaskContext ctx);
+
+    /** What the catalog records: the name, prefixed with the node for a node's step ({@code n1/StartPostgres}). */
+    default String key() {
+        return node() == null ? name() : node() + "/" + name();
+    }
+
+    /** A step of the whole database. */
+    static Defined of(String name, Supplier<String> message, Consumer<TaskContext> apply) {
+        return new Defined(name, null, null, message, Map.of(), ctx -> false, apply);
+    }
+
+    /** A step of one node. */
+    static Defined onNode(
+            String name, String node, String instanceId, Supplier<String> message, Consumer<TaskContext> apply) {
+        return new Defined(name, node, instanceId, message, Map.of(), ctx -> false, apply);
+    }
+
+    /** A step made of its parts; {@code message} is computed as the step starts, so it can describe reality. */
+    record Defined(
+            String name,
+            String node,
+            String instanceId,
+            Supplier<String> messageText,
+            Map<String, Object> fields,
+            Predicate<TaskContext> done,
+            Consumer<TaskContext> action)
+            implements Step {
+
+        public Defined doneWhen(Predicate<TaskContext> isDone) {
+            return new Defined(name, node, instanceId, messageText, fields, isDone, action);
+        }
+
+        public Defined withFields(Map<String, Object> more) {
+            return new Defined(name, node, instanceId, messageText, Map.copyOf(more), done, action);
+        }
+
+        @Override
+        public String message() {
+            return messageText == null ? null : messageText.get();
+        }
+
+        @Override
+        public boolean isDone(TaskContext ctx) {
+            return done.test(ctx);
+        }
+
+        @Override
+        public void apply(TaskContext ctx) {
+            action.accept(ctx);
+        }
+
+        @Override
+        public String toString() {
+            return key();
+        }
+    }
+}
