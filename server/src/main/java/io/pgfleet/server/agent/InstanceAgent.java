@@ -85,7 +85,8 @@ public class InstanceAgent {
     /** WritePostgresConf: rewrites the files only when their content differs; returns whether it did. */
     public boolean writeConfiguration(InstanceRow instance, String databaseId, DatabaseSpec spec) {
         return server(instance, databaseId)
-                .writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
+                .writeConfiguration(
+                        instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
     }
 
     /** When the running postmaster started ({@code pg_postmaster_start_time()}). */
