@@ -16,7 +16,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Component;
@@ -193,25 +192,8 @@ public class InstanceAgent {
 
     /** The server's own pg_settings: what a {@code postgresql_conf} change is checked against. */
     public Map<String, ServerParameter> serverParameters(InstanceRuntime instance) {
-        Map<String, ServerParameter> result = new HashMap<>();
-        try (Connection c = connect(instance, "postgres");
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(
-                        "SELECT name, context, vartype, unit, min_val, max_val, enumvals FROM pg_settings")) {
-            while (rs.next()) {
-                java.sql.Array enumvals = rs.getArray("enumvals");
-                result.put(
-                        rs.getString("name"),
-                        new ServerParameter(
-                                rs.getString("name"),
-                                rs.getString("context"),
-                                rs.getString("vartype"),
-                                rs.getString("unit"),
-                                rs.getString("min_val"),
-                                rs.getString("max_val"),
-                                enumvals == null ? List.of() : List.of((String[]) enumvals.getArray())));
-            }
-            return result;
+        try (Connection c = connect(instance, "postgres")) {
+            return PgSettings.read(c);
         } catch (SQLException e) {
             throw new PgfleetException(
                     ErrorCode.INVALID_STATE, instance.subject() + ": cannot read pg_settings: " + e.getMessage(), e);

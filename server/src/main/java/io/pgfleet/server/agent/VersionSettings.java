@@ -11,12 +11,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,25 +89,8 @@ public class VersionSettings {
     }
 
     private static Map<String, ServerParameter> read(int port, Secret password) {
-        Map<String, ServerParameter> result = new HashMap<>();
-        try (Connection c = PostgresServer.connect(port, "postgres", password, Duration.ofSeconds(5));
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(
-                        "SELECT name, context, vartype, unit, min_val, max_val, enumvals FROM pg_settings")) {
-            while (rs.next()) {
-                java.sql.Array enumvals = rs.getArray("enumvals");
-                result.put(
-                        rs.getString("name"),
-                        new ServerParameter(
-                                rs.getString("name"),
-                                rs.getString("context"),
-                                rs.getString("vartype"),
-                                rs.getString("unit"),
-                                rs.getString("min_val"),
-                                rs.getString("max_val"),
-                                enumvals == null ? List.of() : List.of((String[]) enumvals.getArray())));
-            }
-            return result;
+        try (Connection c = PostgresServer.connect(port, "postgres", password, Duration.ofSeconds(5))) {
+            return PgSettings.read(c);
         } catch (SQLException e) {
             throw new PgfleetException(
                     ErrorCode.INTERNAL, "reading pg_settings of a settings probe failed: " + e.getMessage(), e);
