@@ -45,10 +45,10 @@ class InstallationIT {
             assertThat(serverVersion(api, "old", "pw-old-1")).startsWith("16.");
 
             JsonNode unknown = api.post("/v1/databases", """
-                            {"id": "new", "spec": {"database_name": "n", "postgres_version": "18",
+                            {"id": "new", "spec": {"database_name": "n", "postgres_version": "19",
                              "nodes": [{"name": "n1"}]}}""").expect(422).body();
             assertThat(unknown.path("errors").get(0).path("field").asString()).isEqualTo("spec.postgres_version");
-            assertThat(unknown.path("errors").get(0).path("message").asString()).contains("15", "16", "17");
+            assertThat(unknown.path("errors").get(0).path("message").asString()).contains("15", "16", "17", "18");
 
             for (String id : List.of("sys", "old")) {
                 api.awaitTask(id, api.delete("/v1/databases/" + id).expect(202).body());

@@ -25,7 +25,7 @@ public class EventStream implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(EventStream.class);
     private static final Duration POLL = Duration.ofMillis(200);
     /** Also how soon a subscriber whose client went away is noticed (the write fails) and dropped. */
-    private static final Duration HEARTBEAT = Duration.ofSeconds(5);
+    private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
     private final JdbcEventRepository events;
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
