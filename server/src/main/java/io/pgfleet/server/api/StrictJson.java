@@ -17,7 +17,8 @@ import tools.jackson.databind.type.LogicalType;
 /**
  * JSON types are strict: a number where a string belongs (an id, a password, a reason), a fraction
  * for a port, an empty string for a time are 400s naming the field, never quietly coerced into
- * something the caller did not write.
+ * something the caller did not write. The one exception is a {@code postgresql_conf} value, which
+ * pgEdge's API (and PostgreSQL's own syntax) gives as a number or boolean as readily as a string.
  */
 @Configuration(proxyBeanMethods = false)
 public class StrictJson {
@@ -76,12 +77,27 @@ public class StrictJson {
 
         @Override
         public String deserialize(JsonParser parser, DeserializationContext context) {
+            if (isSettingValue(parser)) {
+                // pgEdge's postgresql_conf takes any JSON scalar ({"max_connections": 50}); its text is the setting.
+                return parser.getString();
+            }
             String value = StringDeserializer.instance.deserialize(parser, context);
             if (value != null && value.indexOf('\0') >= 0) {
                 throw new ControlCharacterException(parser, "contains a NUL character; remove it");
             }
             return value;
         }
+    }
+
+    /** A number or boolean given as the value of a {@code postgresql_conf} entry. */
+    private static boolean isSettingValue(JsonParser parser) {
+        tools.jackson.core.JsonToken token = parser.currentToken();
+        if (token == null || !(token.isNumeric() || token.isBoolean())) {
+            return false;
+        }
+        tools.jackson.core.TokenStreamContext entry = parser.streamReadContext();
+        tools.jackson.core.TokenStreamContext owner = entry == null ? null : entry.getParent();
+        return owner != null && "postgresql_conf".equals(owner.currentName());
     }
 
     /** A string the API refuses for a character in it; {@link ProblemHandler} shows its message as is. */
