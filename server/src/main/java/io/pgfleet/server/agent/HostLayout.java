@@ -34,6 +34,7 @@ public class HostLayout {
 
     public HostLayout(PgfleetProperties properties) {
         this.root = "root".equals(System.getProperty("user.name"));
+        InstanceAddress.configure(properties.listenAddresses());
         this.home = resolveHome(properties.home(), root);
         this.instanceUser = root ? properties.runAs() : System.getProperty("user.name");
         UserPrincipalLookupService lookup = home.getFileSystem().getUserPrincipalLookupService();

@@ -66,7 +66,8 @@ public final class PgBouncer {
         PoolerSpec spec = config.spec();
         String ini = "; Written by pgfleet; changes here are overwritten. Use the database spec's pooler.\n"
                 + "[databases]\n"
-                + config.databaseName() + " = host=127.0.0.1 port=" + config.postgresPort() + " dbname="
+                + config.databaseName() + " = host=" + InstanceAddress.get() + " port=" + config.postgresPort()
+                + " dbname="
                 + config.databaseName() + "\n\n"
                 + "[pgbouncer]\n"
                 + "listen_addr = " + config.listenAddresses() + "\n"
@@ -239,6 +240,7 @@ public final class PgBouncer {
             props.setProperty("assumeMinServerVersion", "9.0");
         }
         return DriverManager.getConnection(
-                "jdbc:postgresql://127.0.0.1:" + port + "/" + (console ? "pgbouncer" : database), props);
+                "jdbc:postgresql://" + InstanceAddress.get() + ":" + port + "/" + (console ? "pgbouncer" : database),
+                props);
     }
 }

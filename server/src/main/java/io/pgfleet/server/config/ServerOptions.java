@@ -59,6 +59,20 @@ public class ServerOptions implements Callable<Integer> {
     String advertiseHost;
 
     @Option(
+            names = "--listen-addresses",
+            description = "Addresses instances and poolers listen on (default *); the first one is also where"
+                    + " this host reaches them.")
+    String listenAddresses;
+
+    @Option(
+            names = "--api-url",
+            description = "URL other hosts of the fleet reach this API at (default http://BIND:PORT).")
+    String apiUrl;
+
+    @Option(names = "--host-timeout", description = "A host without a heartbeat this long is unreachable (default 5s).")
+    String hostTimeout;
+
+    @Option(
             names = "--pgbouncer-bin",
             description = "The pgbouncer executable (default: pgbouncer on PATH, then /usr/sbin/pgbouncer).")
     Path pgbouncerBin;
@@ -81,6 +95,9 @@ public class ServerOptions implements Callable<Integer> {
         add(properties, "pgfleet.port-range", portRange);
         add(properties, "pgfleet.advertise-host", advertiseHost);
         add(properties, "pgfleet.pgbouncer-bin", pgbouncerBin);
+        add(properties, "pgfleet.listen-addresses", listenAddresses);
+        add(properties, "pgfleet.api-url", apiUrl);
+        add(properties, "pgfleet.host-timeout", hostTimeout);
         try {
             SpringApplication app = new SpringApplication(PgfleetServer.class);
             if (migrateOnly) {

@@ -71,6 +71,7 @@ public class DatabaseOperations {
     private final PgfleetProperties properties;
     private final PortRange portRange;
     private final Json json;
+    private final io.pgfleet.server.fleet.Placement placement;
 
     public DatabaseOperations(
             JdbcDatabaseRepository databases,
@@ -85,7 +86,9 @@ public class DatabaseOperations {
             TransactionTemplate tx,
             TaskRunner runner,
             PgfleetProperties properties,
-            Json json) {
+            Json json,
+            io.pgfleet.server.fleet.Placement placement) {
+        this.placement = placement;
         this.json = json;
         this.databases = databases;
         this.instances = instances;
@@ -127,7 +130,7 @@ public class DatabaseOperations {
             for (DatabaseUserSpec user : spec.databaseUsers()) {
                 databases.saveUserPassword(uuid, user.username(), secrets.seal(new Secret(user.password())));
             }
-            ports.lockHost(properties.hostId());
+            placement.lockOrder(spec.nodes()).forEach(ports::lockHost);
             // Nodes that name a port reserve first, so an auto-assigned node cannot take a port another node asked for.
             List<NodeSpec> ordered = new ArrayList<>(spec.nodes());
             ordered.sort(Comparator.comparing(n -> spec.requestedPort(n) == null));
@@ -158,9 +161,7 @@ public class DatabaseOperations {
     private DatabaseSpec complete(DatabaseSpec spec) {
         DatabaseSpec withVersion =
                 spec.postgresVersion() == null ? spec.withPostgresVersion(distribution.defaultVersion()) : spec;
-        List<NodeSpec> nodes = withVersion.nodes().stream()
-                .map(n -> n.hostIds().isEmpty() ? n.withHostIds(List.of(properties.hostId())) : n)
-                .toList();
+        List<NodeSpec> nodes = placement.place(withVersion.nodes(), List.of());
         List<DatabaseUserSpec> users = withVersion.databaseUsers().stream()
                 .map(u ->
                         u.password() == null ? u.withPassword(Secret.generate().value()) : u)
@@ -188,7 +189,7 @@ public class DatabaseOperations {
                         ErrorCode.PORT_CONFLICT,
                         "port " + requested + " on " + hostId + " is reserved by the " + holder.describe());
             });
-            if (!PortProbe.isFree(requested)) {
+            if (!placement.portProbe(hostId).test(requested)) {
                 throw new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
                         "port " + requested + " on " + hostId
@@ -196,10 +197,10 @@ public class DatabaseOperations {
             }
             port = requested;
         } else {
-            port = portRange
-                    .firstFree(ports.reservedPorts(hostId), PortProbe::isFree)
+            PortRange range = placement.portRange(hostId);
+            port = range.firstFree(ports.reservedPorts(hostId), placement.portProbe(hostId))
                     .orElseThrow(() -> new PgfleetException(
-                            ErrorCode.PORT_CONFLICT, "no free port left in " + hostId + "'s range " + portRange));
+                            ErrorCode.PORT_CONFLICT, "no free port left in " + hostId + "'s range " + range));
         }
         instances.insert(new InstanceRow(
                 instanceId,
@@ -230,11 +231,11 @@ public class DatabaseOperations {
         if (instance.poolerPort() != null) {
             return;
         }
-        int port = portRange
-                .firstFree(ports.reservedPorts(instance.hostId()), PortProbe::isFree)
+        PortRange range = placement.portRange(instance.hostId());
+        int port = range.firstFree(ports.reservedPorts(instance.hostId()), placement.portProbe(instance.hostId()))
                 .orElseThrow(() -> new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
-                        "no free port left in " + instance.hostId() + "'s range " + portRange + " for a pooler"));
+                        "no free port left in " + instance.hostId() + "'s range " + range + " for a pooler"));
         if (!ports.reserve(instance.hostId(), port, instance.id(), "pooler")) {
             throw new PgfleetException(
                     ErrorCode.PORT_CONFLICT,
@@ -268,6 +269,7 @@ public class DatabaseOperations {
             refuseWithoutPgBouncer(request.spec());
             refuseIfBusy(db, null, true);
             List<InstanceRow> current = instances.byDatabase(db.uuid());
+            placement.requireReachable(current, "database " + db.id());
             for (InstanceRow i : current) {
                 if (!i.state().isStable()) {
                     throw new PgfleetException(
@@ -280,12 +282,19 @@ public class DatabaseOperations {
             Map<String, ServerParameter> settings = Map.of();
             if (!desired.effectiveConf().equals(db.spec().effectiveConf())) {
                 InstanceRow running = current.stream()
-                        .filter(i -> i.state() == InstanceState.AVAILABLE && agent.isRunning(i, db.id()))
+                        .filter(i -> i.state() == InstanceState.AVAILABLE
+                                && placement.isLocal(i.hostId())
+                                && agent.isRunning(i, db.id()))
                         .findFirst()
                         .orElseThrow(() -> new PgfleetException(
                                 ErrorCode.INVALID_STATE,
                                 "database " + db.id() + ": postgresql_conf changes are checked against a running"
-                                        + " instance's pg_settings; start one first"));
+                                        + " instance's pg_settings on the host that takes the call; start one, or"
+                                        + " send the update to the API of a host that runs one ("
+                                        + current.stream()
+                                                .map(i -> i.nodeName() + "@" + i.hostId())
+                                                .toList()
+                                        + ")"));
                 settings = agent.serverParameters(running, db.id());
                 List<io.pgfleet.core.FieldError> errors =
                         SpecValidator.checkParameters(desired.effectiveConf(), settings);
@@ -301,7 +310,7 @@ public class DatabaseOperations {
             current.forEach(i -> currentPorts.put(i.nodeName(), i.port()));
             UpdatePlan plan = UpdatePlan.between(db.spec(), desired, currentPorts, restartParameters);
 
-            ports.lockHost(properties.hostId());
+            placement.lockOrder(desired.nodes()).forEach(ports::lockHost);
             for (UpdatePlan.PortChange change : plan.portChanges()) {
                 InstanceRow instance = current.stream()
                         .filter(i -> i.nodeName().equals(change.node()))
@@ -365,7 +374,7 @@ public class DatabaseOperations {
                     subject + ": port " + change.to() + " is reserved by the " + holder.describe()
                             + "; the instance stays on port " + change.from());
         });
-        if (!PortProbe.isFree(change.to())) {
+        if (!placement.portProbe(instance.hostId()).test(change.to())) {
             throw new PgfleetException(
                     ErrorCode.PORT_CONFLICT,
                     subject + ": port " + change.to() + " is in use by another process on " + instance.hostId()
@@ -382,14 +391,18 @@ public class DatabaseOperations {
      * user without one. Existing users without a password keep theirs (null here: nothing to store).
      */
     private DatabaseSpec completeUpdate(DatabaseSpec current, DatabaseSpec desired) {
-        List<NodeSpec> nodes = desired.nodes().stream()
+        List<NodeSpec> kept = desired.nodes().stream()
                 .map(n -> n.hostIds().isEmpty()
-                        ? n.withHostIds(current.node(n.name())
+                        ? current.node(n.name())
                                 .map(NodeSpec::hostIds)
                                 .filter(h -> !h.isEmpty())
-                                .orElse(List.of(properties.hostId())))
+                                .map(n::withHostIds)
+                                .orElse(n)
                         : n)
                 .toList();
+        List<String> existing =
+                current.nodes().stream().flatMap(n -> n.hostIds().stream()).toList();
+        List<NodeSpec> nodes = placement.place(kept, existing);
         List<DatabaseUserSpec> users = desired.databaseUsers().stream()
                 .map(u -> u.password() == null
                                 && current.databaseUsers().stream()
@@ -447,6 +460,7 @@ public class DatabaseOperations {
             DatabaseRow db = lock(tenant, databaseId);
             InstanceRow instance = resolve(db, instanceRef);
             String subject = "instance " + instance.nodeName() + " of " + db.id();
+            placement.requireReachable(List.of(instance), subject);
             if (db.suspended() && type != TaskType.STOP_INSTANCE) {
                 throw new PgfleetException(
                         ErrorCode.INVALID_STATE,
@@ -462,7 +476,10 @@ public class DatabaseOperations {
                         ErrorCode.INVALID_STATE,
                         subject + " is " + instance.state().label() + "; it cannot be " + pastTense(type) + " now");
             }
+            // Another host's instance is checked there, by its start step (the port is that host's).
+            boolean local = placement.isLocal(instance.hostId());
             if (type == TaskType.START_INSTANCE
+                    && local
                     && !agent.isRunning(instance, db.id())
                     && !PortProbe.isFree(instance.port())) {
                 throw new PgfleetException(
@@ -470,7 +487,9 @@ public class DatabaseOperations {
                         subject + ": port " + instance.port() + " is in use by another process; the instance stays "
                                 + instance.state().label());
             }
-            if (Boolean.TRUE.equals(request.get("only_if_pending")) && !agent.hasPendingRestart(instance, db.id())) {
+            if (Boolean.TRUE.equals(request.get("only_if_pending"))
+                    && local
+                    && !agent.hasPendingRestart(instance, db.id())) {
                 throw new PgfleetException(ErrorCode.NOTHING_PENDING, subject + ": no setting waits for a restart");
             }
             return newTask(db, instance.id(), type, TaskStatus.PENDING, null, request);
@@ -492,6 +511,7 @@ public class DatabaseOperations {
         TaskRow task = tx.execute(status -> {
             DatabaseRow db = lock(tenant, databaseId);
             refuseIfBusy(db, null, true);
+            placement.requireReachable(instances.byDatabase(db.uuid()), "database " + db.id());
             int canceled = tasks.cancelScheduled(db.uuid());
             TaskRow t = newTask(
                     db, null, TaskType.DELETE, TaskStatus.PENDING, null, Map.of("canceled_scheduled_tasks", canceled));
@@ -533,6 +553,7 @@ public class DatabaseOperations {
                 throw new PgfleetException(ErrorCode.INVALID_STATE, "database " + db.id() + " is already suspended");
             }
             refuseIfBusy(db, null, true);
+            placement.requireReachable(instances.byDatabase(db.uuid()), "database " + db.id());
             int canceled = tasks.cancelScheduled(db.uuid());
             databases.setSuspended(db.uuid(), reason);
             events.record(
@@ -562,6 +583,7 @@ public class DatabaseOperations {
                 throw new PgfleetException(ErrorCode.INVALID_STATE, "database " + db.id() + " is not suspended");
             }
             refuseIfBusy(db, null, true);
+            placement.requireReachable(instances.byDatabase(db.uuid()), "database " + db.id());
             databases.setSuspended(db.uuid(), null);
             events.record(
                     db.tenantId(),

@@ -37,6 +37,7 @@ public class NodeSteps implements AutoCloseable {
     private final InstanceAgent agent;
     private final SecretBox secrets;
     private final TransactionTemplate tx;
+    private final io.pgfleet.server.fleet.FleetNodes fleetNodes;
     private final ExecutorService nodes = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pgfleet-node");
         t.setDaemon(true);
@@ -50,7 +51,9 @@ public class NodeSteps implements AutoCloseable {
             InstanceStates states,
             InstanceAgent agent,
             SecretBox secrets,
-            TransactionTemplate tx) {
+            TransactionTemplate tx,
+            io.pgfleet.server.fleet.FleetNodes fleetNodes) {
+        this.fleetNodes = fleetNodes;
         this.databases = databases;
         this.instances = instances;
         this.events = events;
@@ -183,8 +186,15 @@ public class NodeSteps implements AutoCloseable {
         }
     }
 
-    /** Runs the step on every node at once; fails with every node's error if any failed. */
+    /**
+     * Runs the step on every node at once, each on its own host (FleetNodes hands other hosts' nodes
+     * to them); fails with every node's error if any failed.
+     */
     void forEachNode(List<InstanceRow> rows, Consumer<InstanceRow> step) {
+        fleetNodes.forEachNode(rows, here -> runInParallel(here, step));
+    }
+
+    private void runInParallel(List<InstanceRow> rows, Consumer<InstanceRow> step) {
         List<CompletableFuture<Void>> futures = rows.stream()
                 .map(row -> CompletableFuture.runAsync(() -> step.accept(row), nodes))
                 .toList();

@@ -53,6 +53,9 @@ public class TaskRunner implements SmartLifecycle {
     private final JdbcEventRepository events;
     private final MeterRegistry meters;
     private final HealingProperties healing;
+    private final io.pgfleet.server.fleet.JdbcFleetRepository fleet;
+    private final io.pgfleet.server.fleet.CatalogSignals signals;
+    private final io.pgfleet.server.config.FleetProperties fleetProperties;
     private final Object wakeup = new Object();
     private final java.util.Set<java.util.UUID> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ExecutorService workers;
@@ -71,7 +74,15 @@ public class TaskRunner implements SmartLifecycle {
             PgfleetProperties properties,
             JdbcEventRepository events,
             MeterRegistry meters,
-            HealingProperties healing) {
+            HealingProperties healing,
+            io.pgfleet.server.fleet.JdbcFleetRepository fleet,
+            io.pgfleet.server.fleet.CatalogSignals signals,
+            io.pgfleet.server.config.FleetProperties fleetProperties) {
+        this.fleet = fleet;
+        this.signals = signals;
+        this.fleetProperties = fleetProperties;
+        // Another host's API may have accepted work for this host: NOTIFY on the catalog wakes the dispatcher.
+        signals.onWork(this::signal);
         this.healing = healing;
         this.events = events;
         this.meters = meters;
@@ -140,7 +151,9 @@ public class TaskRunner implements SmartLifecycle {
     private void recoverInterrupted() {
         java.util.Set<java.util.UUID> resumedDatabases = new java.util.HashSet<>();
         java.util.Set<String> resumedInstances = new java.util.HashSet<>();
-        for (TaskRow task : tasks.withStatus(TaskStatus.RUNNING)) {
+        for (TaskRow task : tasks.withStatus(TaskStatus.RUNNING).stream()
+                .filter(t -> fleet.claimedBy(t.taskId(), properties.hostId())) // other hosts' tasks run on
+                .toList()) {
             if (RESUMABLE.contains(task.type())) {
                 tx.executeWithoutResult(s -> {
                     tasks.compareAndSetStatus(task.taskId(), TaskStatus.RUNNING, TaskStatus.PENDING);
@@ -251,7 +264,7 @@ public class TaskRunner implements SmartLifecycle {
     private void dispatchLoop() {
         while (running) {
             try {
-                for (TaskRow task : tasks.due(50)) {
+                for (TaskRow task : fleet.due(properties.hostId(), 50)) {
                     if (!inFlight.contains(task.taskId()) && claim(task)) {
                         inFlight.add(task.taskId());
                         workers.submit(() -> execute(task));
@@ -275,7 +288,8 @@ public class TaskRunner implements SmartLifecycle {
     }
 
     private void waitForWork() throws InterruptedException {
-        long waitMs = IDLE_POLL.toMillis();
+        // With LISTEN working, the poll is only a fallback; without it, the old quick poll.
+        long waitMs = signals.isListening() ? fleetProperties.workPoll().toMillis() : IDLE_POLL.toMillis();
         Optional<Instant> next = tasks.nextScheduled();
         if (next.isPresent()) {
             waitMs = Math.max(
@@ -304,6 +318,7 @@ public class TaskRunner implements SmartLifecycle {
             }
             boolean won = tasks.compareAndSetStatus(task.taskId(), task.status(), TaskStatus.RUNNING);
             if (won) {
+                fleet.stampClaim(task.taskId(), properties.hostId());
                 taskEvent(task, "task.started", task.type().label() + " started", Map.of());
             }
             return won;
@@ -318,7 +333,7 @@ public class TaskRunner implements SmartLifecycle {
         String outcome = "failed";
         try {
             ctx.log(task.type().label() + " started");
-            workflows.run(ctx);
+            io.pgfleet.server.fleet.TaskScope.coordinate(task.taskId(), () -> workflows.run(ctx));
             tx.executeWithoutResult(s -> {
                 tasks.finish(task.taskId(), TaskStatus.COMPLETED, null);
                 taskEvent(task, "task.completed", task.type().label() + " completed", Map.of());

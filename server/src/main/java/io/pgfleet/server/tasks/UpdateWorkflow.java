@@ -53,12 +53,13 @@ public class UpdateWorkflow {
         UpdatePlan plan = json.convert(ctx.task().request().get("plan"), UpdatePlan.class);
         Map<String, Secret> passwords = steps.passwords(db);
         List<InstanceRow> all = instances.byDatabase(db.uuid());
-        for (InstanceRow instance : all) {
-            if (db.spec().node(instance.nodeName()).isEmpty()) {
-                ctx.log("node " + instance.nodeName() + ": removed from the spec; deleting its instance");
-                steps.remove(ctx, db, instance);
-            }
-        }
+        // A fan-out of its own (each dropped node is removed on its host), even when nothing is dropped:
+        // the hosts of a fleet number the fan-outs of a workflow alike.
+        steps.forEachNode(
+                all.stream().filter(i -> db.spec().node(i.nodeName()).isEmpty()).toList(), instance -> {
+                    ctx.log("node " + instance.nodeName() + ": removed from the spec; deleting its instance");
+                    steps.remove(ctx, db, instance);
+                });
         steps.forEachNode(
                 all.stream()
                         .filter(i -> db.spec().node(i.nodeName()).isPresent())

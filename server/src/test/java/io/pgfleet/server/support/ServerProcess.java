@@ -34,19 +34,34 @@ public final class ServerProcess {
 
     /** Starts pgfleet on {@code home} with instance ports port(first)-port(last) and waits for its health. */
     public static ServerProcess start(Path home, int first, int last, Path log, String... systemProperties) {
+        return launch(
+                home,
+                log,
+                "127.0.0.1",
+                List.of(systemProperties),
+                List.of("--port-range", ServerUnderTest.port(first) + "-" + ServerUnderTest.port(last)));
+    }
+
+    /**
+     * Starts pgfleet on {@code home} with its API on {@code address} (a free port) and the given server
+     * options, and waits for its health: one host of a fleet, for instance, with its own loopback alias.
+     */
+    public static ServerProcess launch(
+            Path home, Path log, String address, List<String> jvmOptions, List<String> serverOptions) {
         int apiPort = freePort();
         List<String> command = new ArrayList<>(
                 List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
-        command.addAll(List.of(systemProperties));
+        command.addAll(jvmOptions);
         command.addAll(List.of(
                 "-jar",
                 JAR.toAbsolutePath().toString(),
                 "--home",
                 home.toString(),
+                "--bind",
+                address,
                 "--port",
-                Integer.toString(apiPort),
-                "--port-range",
-                ServerUnderTest.port(first) + "-" + ServerUnderTest.port(last)));
+                Integer.toString(apiPort)));
+        command.addAll(serverOptions);
         Process process;
         try {
             process = new ProcessBuilder(command)
@@ -56,7 +71,7 @@ public final class ServerProcess {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + command, e);
         }
-        String base = "http://127.0.0.1:" + apiPort;
+        String base = "http://" + address + ":" + apiPort;
         HttpClient http = HttpClient.newHttpClient();
         await().atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(100))
@@ -90,6 +105,32 @@ public final class ServerProcess {
     public void kill() {
         process.destroyForcibly();
         await().atMost(Duration.ofSeconds(30)).until(() -> !process.isAlive());
+    }
+
+    /** SIGSTOP: the JVM freezes (no heartbeat, no answer) while its instances run on. */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #freeze}. */
+    public void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                    .inheritIO()
+                    .start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** SIGTERM: Spring's graceful shutdown; the instances keep running. */
