@@ -43,7 +43,7 @@ public class HostRegistry implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(HostRegistry.class);
     private final JdbcFleetRepository fleet;
     private final LeaderLease lease;
-    private final HostLoss loss;
+    private final HostLossHandler loss;
     private final SecretBox secrets;
     private final HostLayout layout;
     private final PostgresDistribution distribution;
@@ -57,7 +57,7 @@ public class HostRegistry implements SmartLifecycle {
     public HostRegistry(
             JdbcFleetRepository fleet,
             LeaderLease lease,
-            HostLoss loss,
+            HostLossHandler loss,
             SecretBox secrets,
             HostLayout layout,
             PostgresDistribution distribution,

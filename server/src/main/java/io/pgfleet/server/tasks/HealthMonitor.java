@@ -64,7 +64,7 @@ public class HealthMonitor implements SmartLifecycle {
     private final HealingProperties healing;
     private final TaskRunner runner;
     private final TransactionTemplate tx;
-    private final io.pgfleet.server.fleet.HostLoss hostLoss;
+    private final HostLoss hostLoss;
     private final Map<String, Integer> silentRounds = new ConcurrentHashMap<>();
     private final Set<String> reportedSilent = ConcurrentHashMap.newKeySet();
     private ScheduledExecutorService timer;
@@ -81,7 +81,7 @@ public class HealthMonitor implements SmartLifecycle {
             HealingProperties healing,
             TaskRunner runner,
             TransactionTemplate tx,
-            io.pgfleet.server.fleet.HostLoss hostLoss) {
+            HostLoss hostLoss) {
         this.hostLoss = hostLoss;
         this.databases = databases;
         this.instances = instances;

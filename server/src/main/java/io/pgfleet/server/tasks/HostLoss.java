@@ -1,4 +1,4 @@
-package io.pgfleet.server.fleet;
+package io.pgfleet.server.tasks;
 
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.server.agent.InstanceAgent;
@@ -8,7 +8,8 @@ import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.config.FleetProperties;
 import io.pgfleet.server.config.PgfleetProperties;
-import io.pgfleet.server.tasks.InstanceStates;
+import io.pgfleet.server.fleet.HostLossHandler;
+import io.pgfleet.server.fleet.JdbcFleetRepository;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -24,7 +25,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@code available}, {@code stopped} or {@code failed}.
  */
 @Component
-public class HostLoss {
+public class HostLoss implements HostLossHandler {
     private static final Logger log = LoggerFactory.getLogger(HostLoss.class);
     private final JdbcFleetRepository fleet;
     private final JdbcInstanceRepository instances;
@@ -55,7 +56,8 @@ public class HostLoss {
     }
 
     /** The leader's round: silent hosts become unreachable, their instances unknown; fenced by the epoch. */
-    void sweep(long epoch) {
+    @Override
+    public void sweep(long epoch) {
         tx.executeWithoutResult(s -> {
             if (!fleet.holdsLease(hostId, epoch)) {
                 return; // deposed meanwhile: the new leader decides
@@ -101,7 +103,8 @@ public class HostLoss {
     }
 
     /** This host is back (or starting): what really runs decides each lost instance's state. */
-    void settle() {
+    @Override
+    public void settle() {
         // Healthy first: a sweep that began earlier holds the host's row until it commits, so every
         // instance it marks is settled below, and a later sweep sees the host back.
         fleet.setState(hostId, "healthy");
