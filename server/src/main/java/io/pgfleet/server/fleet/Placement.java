@@ -46,7 +46,12 @@ public class Placement {
      * exist (an update adding a node); nodes that name their host keep it.
      */
     public List<NodeSpec> place(List<NodeSpec> nodes, Collection<String> placed) {
-        List<HostRecord> hosts = fleet.hosts();
+        return choose(fleet.hosts(), nodes, placed, hostId, timeout);
+    }
+
+    /** The decision alone, over the hosts as the catalog shows them: pure, so it is unit-tested. */
+    static List<NodeSpec> choose(
+            List<HostRecord> hosts, List<NodeSpec> nodes, Collection<String> placed, String self, Duration timeout) {
         Map<String, HostRecord> byId = new HashMap<>();
         hosts.forEach(h -> byId.put(h.hostId(), h));
         Map<String, Integer> load = new HashMap<>();
@@ -56,7 +61,7 @@ public class Placement {
             for (String named : node.hostIds()) {
                 HostRecord host = byId.get(named);
                 if (host != null) { // an unknown host is the validator's 422
-                    requireUsable(host, "node " + node.name());
+                    requireUsable(host, "node " + node.name(), timeout);
                     used.add(named);
                     load.merge(named, 1, Integer::sum);
                 }
@@ -73,7 +78,7 @@ public class Placement {
                     .filter(h -> h.maxInstances() == null || load.get(h.hostId()) < h.maxInstances())
                     .sorted(Comparator.comparing((HostRecord h) -> used.contains(h.hostId()))
                             .thenComparing(h -> load.get(h.hostId()))
-                            .thenComparing(h -> !h.hostId().equals(hostId)) // a tie: this host
+                            .thenComparing(h -> !h.hostId().equals(self)) // a tie: this host
                             .thenComparing(HostRecord::hostId))
                     .toList();
             if (candidates.isEmpty()) {
@@ -81,7 +86,8 @@ public class Placement {
                         ErrorCode.HOST_UNAVAILABLE,
                         "node " + node.name() + ": no healthy host with room is available (hosts: "
                                 + hosts.stream()
-                                        .map(h -> h.hostId() + " " + describe(h))
+                                        .map(h -> h.hostId() + " "
+                                                + (h.draining() ? "draining" : h.observedState(timeout)))
                                         .toList()
                                 + "); name one in host_ids or bring a host back");
             }
@@ -93,11 +99,7 @@ public class Placement {
         return result;
     }
 
-    private String describe(HostRecord h) {
-        return h.draining() ? "draining" : h.observedState(timeout);
-    }
-
-    private void requireUsable(HostRecord host, String subject) {
+    private static void requireUsable(HostRecord host, String subject, Duration timeout) {
         if (!host.isReachable(timeout)) {
             throw unreachable(host, subject);
         }
@@ -109,7 +111,7 @@ public class Placement {
         }
     }
 
-    private PgfleetException unreachable(HostRecord host, String subject) {
+    private static PgfleetException unreachable(HostRecord host, String subject) {
         return new PgfleetException(
                 ErrorCode.HOST_UNAVAILABLE,
                 subject + ": host " + host.hostId() + " is unreachable (last heartbeat " + host.millisSinceSeen() / 1000

@@ -73,7 +73,8 @@ public final class ServerProcess {
         }
         String base = "http://" + address + ":" + apiPort;
         HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofSeconds(90))
+        // Generous: on a machine shared by several builds a JVM start has taken 50 s and more.
+        await().atMost(Duration.ofSeconds(240))
                 .pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     if (!process.isAlive()) {
