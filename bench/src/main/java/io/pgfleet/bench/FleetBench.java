@@ -57,8 +57,9 @@ public final class FleetBench {
             }
         }
         Path launcher = LifecycleBench.findLauncher();
-        Path dir =
-                LifecycleBench.createOpenDirectory(Files.createTempDirectory(Path.of("/tmp"), "pgfleet-fleetbench-"));
+        // Short: each instance's Unix socket path must fit in 107 bytes.
+        Path dir = LifecycleBench.createOpenDirectory(
+                Path.of("/tmp/pgffb-" + Long.toString(System.nanoTime() % 1_000_000, 36)));
         List<Host> hosts = new ArrayList<>();
         int catalogPort = portBase + 399;
         try {
@@ -88,6 +89,7 @@ public final class FleetBench {
                 getDb[i] = timed(() -> call(hosts.get(1), key, "GET", "/v1/databases/latency", null));
                 getHosts[i] = timed(() -> call(hosts.get(2), key, "GET", "/v1/hosts", null));
             }
+            System.err.println("fleet-bench: API latency measured");
 
             long lossMs = 0;
             long backMs = 0;
@@ -104,10 +106,12 @@ public final class FleetBench {
             awaitHostState(h1, key, "host-3", "healthy", 30);
             awaitInstanceState(h1, key, "latency", "n3", "available", 30);
             backMs = (System.nanoTime() - thawed) / 1_000_000;
+            System.err.printf("fleet-bench: host-3 lost in %d ms, back in %d ms%n", lossMs, backMs);
             awaitTask(h1, key, "latency", call(h1, key, "DELETE", "/v1/databases/latency", null));
 
             for (int i = 0; i < idleInstances; i++) {
                 create(h1, key, "idle-" + i, "host-2");
+                System.err.printf("fleet-bench: idle instance %d of %d on host-2%n", i + 1, idleInstances);
             }
             Thread.sleep(5000); // let the creates' aftermath settle
             long cpuBusy = cpuTicks(hosts.get(1).process().pid());
