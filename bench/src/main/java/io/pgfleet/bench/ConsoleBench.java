@@ -43,7 +43,6 @@ public final class ConsoleBench {
         Path top = LifecycleBench.createOpenDirectory(
                 Path.of("/tmp", "pgfleet-consolebench-" + Long.toString(System.currentTimeMillis(), 36)));
         Path home = LifecycleBench.createOpenDirectory(top.resolve("home"));
-        PgfleetClient client = new PgfleetClient(API_PORT);
         try (PgfleetProcess server = LifecycleBench.startServer(
                 LifecycleBench.findLauncher(), home, API_PORT, "7310-7319", top.resolve("server.log"))) {
             ApiLatencyBench.insertDatabases(home, DATABASES);

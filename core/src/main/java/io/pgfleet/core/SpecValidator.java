@@ -309,8 +309,8 @@ public final class SpecValidator {
 
     static void validateConf(String prefix, Map<String, String> conf, List<FieldError> errors) {
         if (conf.size() > MAX_PARAMETERS) {
-            errors.add(new FieldError(
-                    prefix.substring(0, prefix.length() - 1), conf.size() + " parameters; at most " + MAX_PARAMETERS));
+            String field = prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix;
+            errors.add(new FieldError(field, conf.size() + " parameters; at most " + MAX_PARAMETERS));
             return;
         }
         conf.forEach((name, value) -> {

@@ -248,10 +248,11 @@ class LifecycleIT {
 
     @Test
     void aStartThatNeverBecomesReadyFailsWithTheServerLog() {
-        // shared_buffers larger than any machine: the postmaster exits at start; nothing may say available.
+        // shared_buffers within pg_settings' range but larger than any machine: the postmaster exits at start;
+        // nothing may say available.
         JsonNode created = api.post("/v1/databases", """
                         {"id": "doomed", "spec": {"database_name": "d", "nodes": [{"name": "n1"}],
-                         "postgresql_conf": {"shared_buffers": "100TB"}}}""").expect(202).body();
+                         "postgresql_conf": {"shared_buffers": "1TB"}}}""").expect(202).body();
         JsonNode task = api.awaitTask("doomed", created, "failed");
         assertThat(task.path("error").asString()).contains("n1");
         JsonNode log = api.get(

@@ -80,7 +80,9 @@ public class InstanceAgent {
 
     /** WritePostgresConf: rewrites the files only when their content differs; returns whether it did. */
     public boolean writeConfiguration(InstanceRuntime instance, DatabaseSpec spec) {
-        return server(instance).writeConfiguration(instance.port(), properties.listenAddresses(), spec.effectiveConf());
+        return server(instance)
+                .writeConfiguration(
+                        instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
     }
 
     /** When the running postmaster started ({@code pg_postmaster_start_time()}). */

@@ -3,7 +3,6 @@ package io.pgfleet.server.tasks;
 import io.pgfleet.core.InstanceState;
 import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
-import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.config.PgfleetProperties;
 import java.sql.Connection;
@@ -41,10 +40,9 @@ public class ActivitySampler implements SmartLifecycle {
             + " (select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())";
 
     private final JdbcInstanceRepository instances;
-    private final JdbcDatabaseRepository databases;
-    private final InstanceRuntimes runtimes;
     private final InstanceAgent agent;
     private final PgfleetProperties properties;
+    private final InstanceRuntimes runtimes;
     private final Clock clock = Clock.systemUTC();
     private final Map<String, Series> watched = new ConcurrentHashMap<>();
     private ScheduledExecutorService timer;
@@ -65,12 +63,10 @@ public class ActivitySampler implements SmartLifecycle {
 
     public ActivitySampler(
             JdbcInstanceRepository instances,
-            JdbcDatabaseRepository databases,
-            InstanceRuntimes runtimes,
             InstanceAgent agent,
-            PgfleetProperties properties) {
+            PgfleetProperties properties,
+            InstanceRuntimes runtimes) {
         this.instances = instances;
-        this.databases = databases;
         this.runtimes = runtimes;
         this.agent = agent;
         this.properties = properties;
@@ -109,10 +105,7 @@ public class ActivitySampler implements SmartLifecycle {
     private void sample(InstanceRow instance, Series series) throws SQLException {
         long transactions;
         long connections;
-        var db = databases
-                .findByUuid(instance.databaseUuid())
-                .orElseThrow(() -> new IllegalStateException("instance " + instance.id() + ": its database is gone"));
-        try (Connection c = agent.connect(runtimes.of(db, instance), "postgres");
+        try (Connection c = agent.connect(runtimes.of("", instance), "postgres");
                 Statement s = c.createStatement()) {
             s.setQueryTimeout(2);
             try (ResultSet rs = s.executeQuery(QUERY)) {

@@ -256,11 +256,11 @@ public class UpdateRollback {
             if (!ports.reserve(now.hostId(), port, now.id(), "postgres")) {
                 throw new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
-                        "node " + node + ": its previous port " + port + " was taken meanwhile by the "
+                        "node " + node + ": its previous port was taken meanwhile ("
                                 + ports.holder(now.hostId(), port)
-                                        .map(h -> h.describe())
-                                        .orElse("another")
-                                + "; it stays on port " + now.port());
+                                        .map(h -> h.conflict(db.tenantId(), port, now.hostId()))
+                                        .orElse("port " + port + " is reserved on host " + now.hostId())
+                                + "); it stays on port " + now.port());
             }
         }
         io.pgfleet.server.agent.InstanceRuntime was = runtimes.of(db, now);
