@@ -60,8 +60,9 @@ final class DbCommand {
 
         @Option(
                 names = "--node",
-                paramLabel = "NAME[:PORT]",
-                description = "A node, with a port or without one (pgfleet picks it). Repeatable.")
+                paramLabel = "NAME[@HOST][:PORT]",
+                description = "A node, on a host and with a port, or without them (pgfleet places it and picks"
+                        + " the port). Repeatable.")
         List<String> nodes = new ArrayList<>();
 
         @Option(

@@ -13,9 +13,15 @@ import tools.jackson.databind.JsonNode;
 @Command(
         name = "host",
         mixinStandardHelpOptions = true,
-        description = "List hosts: their state, port range and PostgreSQL versions.",
-        subcommands = {HostCommand.ListHosts.class, HostCommand.Get.class},
-        footer = {"%nExample:", "  pgfleet host list"})
+        description = "The hosts of the fleet: their state, port range and PostgreSQL versions; drain and remove.",
+        subcommands = {
+            HostCommand.ListHosts.class,
+            HostCommand.Get.class,
+            HostCommand.Drain.class,
+            HostCommand.Undrain.class,
+            HostCommand.Remove.class
+        },
+        footer = {"%nExample:", "  pgfleet host list", "  pgfleet host drain host-2"})
 final class HostCommand {
 
     @Command(
@@ -35,7 +41,7 @@ final class HostCommand {
                 session.printJson(list);
                 return 0;
             }
-            Table table = new Table("HOST", "STATE", "PORT RANGE", "POSTGRES", "LAST SEEN");
+            Table table = new Table("HOST", "STATE", "ADDRESS", "INSTANCES", "PORT RANGE", "POSTGRES", "LAST SEEN");
             for (JsonNode h : list.path("hosts")) {
                 row(session, table, h);
             }
@@ -64,9 +70,86 @@ final class HostCommand {
                 session.printJson(host);
                 return 0;
             }
-            Table table = new Table("HOST", "STATE", "PORT RANGE", "POSTGRES", "LAST SEEN");
+            Table table = new Table("HOST", "STATE", "ADDRESS", "INSTANCES", "PORT RANGE", "POSTGRES", "LAST SEEN");
             row(session, table, host);
             table.print(session.console().out());
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "drain",
+            mixinStandardHelpOptions = true,
+            description = "Keep new instances off a host (what runs there stays). Admin keys only.",
+            footer = {"%nExample:", "  pgfleet host drain host-2"})
+    static final class Drain implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "HOST_ID", description = "Id of the host.")
+        String hostId;
+
+        @Override
+        public Integer call() {
+            Session session = Session.of(spec);
+            JsonNode answer = session.api()
+                    .post("v1/hosts/" + ApiClient.seg(hostId) + "/drain", ApiClient.JSON.createObjectNode());
+            if (session.json()) {
+                session.printJson(answer);
+            } else {
+                session.console().out().println("host " + hostId + " is draining: no new instances go there");
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "undrain",
+            mixinStandardHelpOptions = true,
+            description = "Let new instances go to a drained host again. Admin keys only.",
+            footer = {"%nExample:", "  pgfleet host undrain host-2"})
+    static final class Undrain implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "HOST_ID", description = "Id of the host.")
+        String hostId;
+
+        @Override
+        public Integer call() {
+            Session session = Session.of(spec);
+            JsonNode answer = session.api()
+                    .post("v1/hosts/" + ApiClient.seg(hostId) + "/undrain", ApiClient.JSON.createObjectNode());
+            if (session.json()) {
+                session.printJson(answer);
+            } else {
+                session.console().out().println("host " + hostId + " takes new instances again");
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "remove",
+            mixinStandardHelpOptions = true,
+            description = "Remove a stopped host that holds no instance from the fleet. Admin keys only.",
+            footer = {"%nExample:", "  pgfleet host remove host-3"})
+    static final class Remove implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "HOST_ID", description = "Id of the host.")
+        String hostId;
+
+        @Override
+        public Integer call() {
+            Session session = Session.of(spec);
+            JsonNode answer = session.api().delete("v1/hosts/" + ApiClient.seg(hostId));
+            if (session.json()) {
+                session.printJson(answer);
+            } else {
+                session.console().out().println("host " + hostId + " removed from the fleet");
+            }
             return 0;
         }
     }
@@ -74,9 +157,18 @@ final class HostCommand {
     private static void row(Session session, Table table, JsonNode h) {
         List<String> versions = new ArrayList<>();
         h.path("postgres_versions").forEach(v -> versions.add(v.asString()));
+        String state = Json.text(h, "state");
+        if (h.path("draining").asBoolean(false)) {
+            state += ",draining";
+        }
+        if (h.path("leader").asBoolean(false)) {
+            state += ",leader";
+        }
         table.row(
                 Json.text(h, "host_id"),
-                session.console().state(Json.text(h, "state")),
+                session.console().state(state),
+                Json.text(h, "advertise_host"),
+                Integer.toString(h.path("instances").asInt(0)),
                 Json.text(h, "port_range"),
                 String.join(",", versions),
                 Json.time(Json.text(h, "last_seen_at")));

@@ -33,9 +33,21 @@ final class SpecFlags {
             nodes.addObject().put("name", "n1");
         }
         for (String node : flags.nodes) {
+            // NAME[@HOST][:PORT]: n1, n1:6001, n1@host-2, n1@host-2:6001
             ObjectNode n = nodes.addObject();
             int colon = node.indexOf(':');
-            n.put("name", colon < 0 ? node : node.substring(0, colon));
+            String head = colon < 0 ? node : node.substring(0, colon);
+            int at = head.indexOf('@');
+            n.put("name", at < 0 ? head : head.substring(0, at));
+            if (at >= 0) {
+                String host = head.substring(at + 1);
+                if (host.isEmpty()) {
+                    throw new ParameterException(
+                            flags.spec.commandLine(),
+                            "--node " + node + ": no host after '@' (NAME@HOST, e.g. n1@host-2)");
+                }
+                n.putArray("host_ids").add(host);
+            }
             if (colon >= 0) {
                 n.put("port", port(flags, node, node.substring(colon + 1)));
             }
@@ -75,7 +87,8 @@ final class SpecFlags {
             return Integer.parseInt(port);
         } catch (NumberFormatException e) {
             throw new ParameterException(
-                    flags.spec.commandLine(), "--node " + node + ": '" + port + "' is not a port number (NAME:PORT)");
+                    flags.spec.commandLine(),
+                    "--node " + node + ": '" + port + "' is not a port number (NAME[@HOST]:PORT)");
         }
     }
 }

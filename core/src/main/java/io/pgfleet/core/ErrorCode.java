@@ -17,6 +17,8 @@ public enum ErrorCode {
     INVALID_STATE(409, 4),
     OPERATION_IN_PROGRESS(409, 4),
     NOTHING_PENDING(409, 4),
+    /** The host the operation needs is unreachable (no heartbeat) or draining (no new instances). */
+    HOST_UNAVAILABLE(409, 4),
     /** The catalog cannot be reached (its Postgres died or restarts): retry in a moment. */
     CATALOG_UNAVAILABLE(503, 5),
     INTERNAL(500, 1);

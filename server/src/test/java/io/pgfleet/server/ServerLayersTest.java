@@ -9,7 +9,8 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The server's packages point one way: api → tasks → security, events → catalog → agent → config.
+ * The server's packages point one way: api → tasks → fleet → security, events → catalog → agent →
+ * config (fleet: the hosts of one catalog, between the task layer and what it uses).
  * A new cycle, or a lower layer reaching up, fails the build (README: "Where changes go").
  */
 @AnalyzeClasses(packages = "io.pgfleet.server", importOptions = ImportOption.DoNotIncludeTests.class)
@@ -30,6 +31,8 @@ class ServerLayersTest {
             .definedBy("io.pgfleet.server.api..")
             .layer("tasks")
             .definedBy("io.pgfleet.server.tasks..")
+            .layer("fleet")
+            .definedBy("io.pgfleet.server.fleet..")
             .layer("security")
             .definedBy("io.pgfleet.server.security..")
             .layer("events")
@@ -46,13 +49,15 @@ class ServerLayersTest {
             .mayOnlyBeAccessedByLayers("entry")
             .whereLayer("tasks")
             .mayOnlyBeAccessedByLayers("api")
-            .whereLayer("security")
+            .whereLayer("fleet")
             .mayOnlyBeAccessedByLayers("api", "tasks")
+            .whereLayer("security")
+            .mayOnlyBeAccessedByLayers("api", "tasks", "fleet")
             .whereLayer("events")
             .mayOnlyBeAccessedByLayers("api", "tasks")
             .whereLayer("catalog")
-            .mayOnlyBeAccessedByLayers("api", "tasks", "security", "events")
+            .mayOnlyBeAccessedByLayers("api", "tasks", "fleet", "security", "events")
             .whereLayer("agent")
-            .mayOnlyBeAccessedByLayers("api", "tasks", "security", "events", "catalog")
-            .because("api → tasks → security, events → catalog → agent → config; core under them all");
+            .mayOnlyBeAccessedByLayers("api", "tasks", "fleet", "security", "events", "catalog")
+            .because("api → tasks → fleet → security, events → catalog → agent → config; core under them all");
 }

@@ -62,6 +62,12 @@ public final class PgfleetProcess implements AutoCloseable {
      * failed to start, and after {@code healthTimeout}.
      */
     public static PgfleetProcess start(List<String> command, int apiPort, Path log, Duration healthTimeout) {
+        return start(command, "127.0.0.1", apiPort, log, healthTimeout);
+    }
+
+    /** As {@link #start(List, int, Path, Duration)}, for a server whose API is bound to {@code address}. */
+    public static PgfleetProcess start(
+            List<String> command, String address, int apiPort, Path log, Duration healthTimeout) {
         Process process;
         long logStart;
         try {
@@ -73,7 +79,7 @@ public final class PgfleetProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + command, e);
         }
-        PgfleetProcess server = new PgfleetProcess(process, log, logStart, "http://127.0.0.1:" + apiPort);
+        PgfleetProcess server = new PgfleetProcess(process, log, logStart, "http://" + address + ":" + apiPort);
         try {
             server.awaitHealthy(healthTimeout);
         } catch (RuntimeException e) {

@@ -28,6 +28,7 @@ public class HostLayout {
 
     public HostLayout(PgfleetProperties properties) {
         this.root = "root".equals(System.getProperty("user.name"));
+        InstanceAddress.configure(properties.listenAddresses());
         this.home = resolveHome(properties.home(), root);
         if (root
                 && properties.runAs() != null

@@ -66,7 +66,8 @@ public final class PgBouncer {
         PoolerSpec spec = config.spec();
         String ini = "; Written by pgfleet; changes here are overwritten. Use the database spec's pooler.\n"
                 + "[databases]\n"
-                + config.databaseName() + " = host=127.0.0.1 port=" + config.postgresPort() + " dbname="
+                + config.databaseName() + " = host=" + InstanceAddress.get() + " port=" + config.postgresPort()
+                + " dbname="
                 + config.databaseName() + "\n\n"
                 + "[pgbouncer]\n"
                 + "listen_addr = " + config.listenAddresses() + "\n"
@@ -91,7 +92,8 @@ public final class PgBouncer {
                 + "pidfile = " + pidFile() + "\n";
         String users = "\"" + RoleReconciler.POOLER_ROLE + "\" \""
                 + config.authPassword().value().replace("\"", "\"\"") + "\"\n";
-        String hba = "host pgbouncer " + RoleReconciler.POOLER_ROLE + " 127.0.0.1/32 password\n"
+        String hba = "host pgbouncer " + RoleReconciler.POOLER_ROLE
+                + " 127.0.0.0/8 password\n" // loopback: this host's agent (127.0.0.1, or its alias)
                 + "host pgbouncer all 0.0.0.0/0 reject\n"
                 + "host all all 0.0.0.0/0 scram-sha-256\n"
                 + "host all all ::/0 scram-sha-256\n";
@@ -253,6 +255,7 @@ public final class PgBouncer {
             props.setProperty("assumeMinServerVersion", "9.0");
         }
         return DriverManager.getConnection(
-                "jdbc:postgresql://127.0.0.1:" + port + "/" + (console ? "pgbouncer" : database), props);
+                "jdbc:postgresql://" + InstanceAddress.get() + ":" + port + "/" + (console ? "pgbouncer" : database),
+                props);
     }
 }

@@ -27,7 +27,7 @@ final class PgBouncerConsole implements AutoCloseable {
         this.subject = subject;
         try {
             socket = new Socket();
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.connect(new InetSocketAddress(InstanceAddress.get(), port), 5000);
             socket.setSoTimeout(120_000);
             in = new DataInputStream(socket.getInputStream());
             out = new DataOutputStream(socket.getOutputStream());

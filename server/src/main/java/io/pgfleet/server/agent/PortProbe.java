@@ -15,13 +15,17 @@ public final class PortProbe {
             // Postgres binds with SO_REUSEADDR, so connections left in TIME_WAIT by a stopped instance
             // do not block its restart; probe the same way, or a just-stopped port would look taken.
             socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress((InetAddress) null, port));
+            // A host listening on its own address (a fleet's hosts on one machine) probes that address only.
+            socket.bind(
+                    InstanceAddress.listensEverywhere()
+                            ? new InetSocketAddress((InetAddress) null, port)
+                            : new InetSocketAddress(InstanceAddress.get(), port));
         } catch (IOException e) {
             return false;
         }
         // A listener on one specific address may let the wildcard bind succeed on some systems; ask it.
         try (Socket client = new Socket()) {
-            client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+            client.connect(new InetSocketAddress(InstanceAddress.get(), port), 200);
             return false;
         } catch (IOException e) {
             return true;

@@ -362,6 +362,7 @@ public final class PostgresServer {
         props.setProperty("socketTimeout", "60");
         props.setProperty("loginTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
         props.setProperty("ApplicationName", "pgfleet");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
+        return DriverManager.getConnection(
+                "jdbc:postgresql://" + InstanceAddress.get() + ":" + port + "/" + database, props);
     }
 }

@@ -21,7 +21,7 @@ public final class PostmasterProbe {
     public static boolean answers(int port, Duration timeout) {
         int millis = (int) Math.max(1, timeout.toMillis());
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), millis);
+            socket.connect(new InetSocketAddress(InstanceAddress.get(), port), millis);
             socket.setSoTimeout(millis);
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
             out.writeInt(8);

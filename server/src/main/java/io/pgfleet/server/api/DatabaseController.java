@@ -63,6 +63,7 @@ public class DatabaseController {
     private final PgfleetProperties properties;
     private final PostgresDistribution distribution;
     private final PgEdgeCompat compat;
+    private final io.pgfleet.server.fleet.HostCalls hostCalls;
 
     public DatabaseController(
             DatabaseOperations operations,
@@ -72,9 +73,11 @@ public class DatabaseController {
             SecretBox secrets,
             PgfleetProperties properties,
             PostgresDistribution distribution,
-            PgEdgeCompat compat) {
+            PgEdgeCompat compat,
+            io.pgfleet.server.fleet.HostCalls hostCalls) {
         this.distribution = distribution;
         this.compat = compat;
+        this.hostCalls = hostCalls;
         this.operations = operations;
         this.databases = databases;
         this.instances = instances;
@@ -230,7 +233,8 @@ public class DatabaseController {
             @PathVariable String instanceId,
             @RequestParam(defaultValue = "100") int tail,
             @RequestParam(required = false) String level,
-            @RequestParam(defaultValue = "postgres") String source) {
+            @RequestParam(defaultValue = "postgres") String source,
+            jakarta.servlet.http.HttpServletRequest request) {
         if (tail < 1 || tail > 10_000) {
             throw PgfleetException.badParameter("tail", tail + " is outside 1-10000");
         }
@@ -241,6 +245,30 @@ public class DatabaseController {
             throw PgfleetException.badParameter("source", "'" + source + "' is not one of [postgres, pooler]");
         }
         InstanceRow instance = operations.resolve(find(caller, databaseId), instanceId);
+        if (!instance.hostId().equals(properties.hostId())) {
+            // The files are on the instance's host: ask its API, as this caller, signed as the fleet.
+            String pathAndQuery =
+                    request.getRequestURI() + (request.getQueryString() == null ? "" : "?" + request.getQueryString());
+            if (request.getHeader(io.pgfleet.server.fleet.HostCalls.FORWARDED_BY) != null) {
+                throw new PgfleetException(
+                        io.pgfleet.core.ErrorCode.HOST_UNAVAILABLE,
+                        "instance " + instance.nodeName() + " of " + databaseId + " runs on host " + instance.hostId()
+                                + ", not on " + properties.hostId() + "; the hosts disagree, retry in a moment");
+            }
+            return hostCalls.get(
+                    instance.hostId(), pathAndQuery, request.getHeader("Authorization"), ServerLogView.class);
+        }
+        String forwardedBy = request.getHeader(io.pgfleet.server.fleet.HostCalls.FORWARDED_BY);
+        if (forwardedBy != null
+                && !hostCalls.isSigned(
+                        forwardedBy,
+                        request.getRequestURI()
+                                + (request.getQueryString() == null ? "" : "?" + request.getQueryString()),
+                        request.getHeader(io.pgfleet.server.fleet.HostCalls.SIGNATURE))) {
+            throw new PgfleetException(
+                    io.pgfleet.core.ErrorCode.FORBIDDEN,
+                    "a call forwarded by another host must carry the fleet's signature");
+        }
         InstancePaths paths = new InstancePaths(layout.instanceDir(instance.id()));
         boolean pooler = source.equals("pooler");
         java.nio.file.Path file = pooler ? paths.pgbouncerDir().resolve("pgbouncer.log") : paths.logFile();
@@ -279,14 +307,16 @@ public class DatabaseController {
             password = encrypted == null ? "****" : secrets.open(encrypted).value();
         }
         List<ConnectionInstance> result = new ArrayList<>();
-        ConnectionUrls urls = new ConnectionUrls(
-                properties.advertiseHost(), db.spec().databaseName(), username, reveal ? password : null);
+        Map<String, String> addresses = new java.util.HashMap<>();
         for (InstanceRow i : instances.byDatabase(db.uuid())) {
+            String address = addresses.computeIfAbsent(i.hostId(), hostCalls::advertiseHost);
+            ConnectionUrls urls =
+                    new ConnectionUrls(address, db.spec().databaseName(), username, reveal ? password : null);
             result.add(new ConnectionInstance(
                     i.id(),
                     i.nodeName(),
                     i.state().label(),
-                    properties.advertiseHost(),
+                    address,
                     i.port(),
                     i.poolerPort(),
                     username,

@@ -148,17 +148,6 @@ public final class Views {
             String lastEntryId,
             List<LogEntryView> entries) {}
 
-    public record HostView(
-            String id,
-            String hostId,
-            String state,
-            String portRange,
-            Instant createdAt,
-            Instant lastSeenAt,
-            List<String> postgresVersions) {}
-
-    public record HostList(List<HostView> hosts) {}
-
     public record ServerLogView(String instanceId, String nodeName, String file, List<String> lines) {}
 
     public record ConnectionInstance(

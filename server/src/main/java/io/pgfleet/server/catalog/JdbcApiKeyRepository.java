@@ -77,6 +77,16 @@ public class JdbcApiKeyRepository {
                 > 0;
     }
 
+    /**
+     * Serializes the first-start bootstrap across the hosts of a fleet (a transaction-scoped advisory
+     * lock): two hosts starting at once on an empty catalog create one admin key, not two.
+     */
+    public void lockBootstrap() {
+        jdbc.sql("select 1 from (select pg_advisory_xact_lock(hashtext('pgfleet bootstrap'))) as locked")
+                .query(Integer.class)
+                .single();
+    }
+
     public boolean revoke(String id) {
         return jdbc.sql("update api_keys set revoked_at = now() where id = ? and revoked_at is null")
                         .param(id)

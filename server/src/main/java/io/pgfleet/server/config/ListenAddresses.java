@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 /**
  * {@code --listen-addresses}: where instances and their PgBouncers listen, in the syntax both take (a
  * comma-separated list of host names or IP addresses, or {@code *}). pgfleet probes, reconciles and
- * pools over 127.0.0.1, so loopback is added when the list does not already cover it.
+ * pools over loopback (see agent.InstanceAddress), so 127.0.0.1 is added when the list has no loopback address.
  */
 public final class ListenAddresses {
     /** Host names, IPv4 and IPv6 literals; nothing that could break out of postgresql.conf or pgbouncer.ini. */
@@ -35,8 +35,9 @@ public final class ListenAddresses {
         List<String> result = new ArrayList<>(addresses);
         boolean coversLoopback = addresses.contains("*")
                 || addresses.contains("0.0.0.0")
-                || addresses.contains("127.0.0.1")
-                || addresses.contains("localhost");
+                || addresses.contains("localhost")
+                // any 127/8 address is loopback: hosts of a fleet sharing one machine each take their own
+                || addresses.stream().anyMatch(a -> a.startsWith("127."));
         if (!coversLoopback) {
             result.add(0, "127.0.0.1");
         }

@@ -72,6 +72,14 @@ public class ServerOptions implements Callable<Integer> {
     String listenAddresses;
 
     @Option(
+            names = "--api-url",
+            description = "URL other hosts of the fleet reach this API at (default http://BIND:PORT).")
+    String apiUrl;
+
+    @Option(names = "--host-timeout", description = "A host without a heartbeat this long is unreachable (default 5s).")
+    String hostTimeout;
+
+    @Option(
             names = "--pgbouncer-bin",
             description = "The pgbouncer executable (default: pgbouncer on PATH, then /usr/sbin/pgbouncer).")
     Path pgbouncerBin;
@@ -95,6 +103,8 @@ public class ServerOptions implements Callable<Integer> {
         add(properties, "pgfleet.advertise-host", advertiseHost);
         add(properties, "pgfleet.listen-addresses", listenAddresses);
         add(properties, "pgfleet.pgbouncer-bin", pgbouncerBin);
+        add(properties, "pgfleet.api-url", apiUrl);
+        add(properties, "pgfleet.host-timeout", hostTimeout);
         try {
             SpringApplication app = new SpringApplication(application);
             if (migrateOnly) {

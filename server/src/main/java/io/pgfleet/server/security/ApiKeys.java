@@ -75,8 +75,15 @@ public class ApiKeys implements org.springframework.beans.factory.SmartInitializ
         if (keys.anyActiveAdmin()) {
             return;
         }
-        CreatedKey admin =
-                tx.execute(s -> create(JdbcTenantRepository.DEFAULT_TENANT, "admin", Role.ADMIN, "bootstrap"));
+        CreatedKey admin = tx.execute(s -> {
+            keys.lockBootstrap(); // another host of the fleet may be bootstrapping the same catalog right now
+            return keys.anyActiveAdmin()
+                    ? null
+                    : create(JdbcTenantRepository.DEFAULT_TENANT, "admin", Role.ADMIN, "bootstrap");
+        });
+        if (admin == null) {
+            return; // another host of the fleet created it a moment ago
+        }
         try {
             Files.deleteIfExists(file);
             Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

@@ -52,6 +52,25 @@ public class SecretBox {
         }
     }
 
+    /**
+     * HMAC-SHA256 of {@code message} under this host's key, hex. Hosts of one fleet share the key, so
+     * this proves to another host that a call comes from the fleet; it also gives the key's fingerprint.
+     */
+    public String mac(String message) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return java.util.HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        }
+    }
+
+    /** Tells keys apart without revealing them: what the catalog stores to check every host has the fleet's key. */
+    public String fingerprint() {
+        return mac("pgfleet key fingerprint").substring(0, 32);
+    }
+
     public byte[] seal(Secret secret) {
         try {
             byte[] iv = new byte[IV_BYTES];

@@ -74,6 +74,7 @@ public class DatabaseOperations {
     private final SpecUpdates specUpdates;
     private final Json json;
     private final VersionSettings versionSettings;
+    private final io.pgfleet.server.fleet.Placement placement;
 
     public DatabaseOperations(
             JdbcDatabaseRepository databases,
@@ -93,11 +94,13 @@ public class DatabaseOperations {
             PortReservations reservations,
             Intake intake,
             SpecUpdates specUpdates,
-            VersionSettings versionSettings) {
+            VersionSettings versionSettings,
+            io.pgfleet.server.fleet.Placement placement) {
         this.reservations = reservations;
         this.intake = intake;
         this.specUpdates = specUpdates;
         this.versionSettings = versionSettings;
+        this.placement = placement;
         this.json = json;
         this.databases = databases;
         this.instances = instances;
@@ -153,7 +156,7 @@ public class DatabaseOperations {
             for (DatabaseUserSpec user : spec.databaseUsers()) {
                 databases.saveUserPassword(uuid, user.username(), secrets.seal(new Secret(user.password())));
             }
-            ports.lockHost(properties.hostId());
+            placement.lockOrder(spec.nodes()).forEach(ports::lockHost);
             // Nodes that name a port reserve first, so an auto-assigned node cannot take a port another node asked for.
             List<NodeSpec> ordered = new ArrayList<>(spec.nodes());
             ordered.sort(Comparator.comparing(n -> spec.requestedPort(n) == null));
@@ -184,9 +187,7 @@ public class DatabaseOperations {
     private DatabaseSpec complete(DatabaseSpec spec) {
         DatabaseSpec withVersion =
                 spec.postgresVersion() == null ? spec.withPostgresVersion(distribution.defaultVersion()) : spec;
-        List<NodeSpec> nodes = withVersion.nodes().stream()
-                .map(n -> n.hostIds().isEmpty() ? n.withHostIds(List.of(properties.hostId())) : n)
-                .toList();
+        List<NodeSpec> nodes = placement.place(withVersion.nodes(), List.of());
         List<DatabaseUserSpec> users = withVersion.databaseUsers().stream()
                 .map(u ->
                         u.password() == null ? u.withPassword(Secret.generate().value()) : u)
@@ -250,6 +251,7 @@ public class DatabaseOperations {
             DatabaseRow db = lock(tenant, databaseId);
             InstanceRow instance = resolve(db, instanceRef);
             String subject = "instance " + instance.nodeName() + " of " + db.id();
+            placement.requireReachable(List.of(instance), subject);
             if (db.suspended() && type != TaskType.STOP_INSTANCE) {
                 throw new PgfleetException(
                         ErrorCode.INVALID_STATE,
@@ -265,7 +267,10 @@ public class DatabaseOperations {
                         ErrorCode.INVALID_STATE,
                         subject + " is " + instance.state().label() + "; it cannot be " + pastTense(type) + " now");
             }
+            // Another host's instance is checked there, by its start step (the port is that host's).
+            boolean local = placement.isLocal(instance.hostId());
             if (type == TaskType.START_INSTANCE
+                    && local
                     && !agent.isRunning(runtimes.of(db, instance))
                     && !PortProbe.isFree(instance.port())) {
                 throw new PgfleetException(
@@ -275,6 +280,7 @@ public class DatabaseOperations {
             }
             if (request instanceof TaskRequest.RestartInstance r
                     && r.onlyIfPending()
+                    && local
                     && !agent.hasPendingRestart(runtimes.of(db, instance))) {
                 throw new PgfleetException(ErrorCode.NOTHING_PENDING, subject + ": no setting waits for a restart");
             }
@@ -297,6 +303,7 @@ public class DatabaseOperations {
         TaskRow task = tx.execute(status -> {
             DatabaseRow db = lock(tenant, databaseId);
             refuseIfBusy(db, null, true);
+            placement.requireReachable(instances.byDatabase(db.uuid()), "database " + db.id());
             int canceled = tasks.cancelScheduled(db.uuid());
             TaskRow t = newTask(db, null, TaskType.DELETE, TaskStatus.PENDING, null, new TaskRequest.Delete(canceled));
             return t;
@@ -337,6 +344,7 @@ public class DatabaseOperations {
                 throw new PgfleetException(ErrorCode.INVALID_STATE, "database " + db.id() + " is already suspended");
             }
             refuseIfBusy(db, null, true);
+            placement.requireReachable(instances.byDatabase(db.uuid()), "database " + db.id());
             int canceled = tasks.cancelScheduled(db.uuid());
             databases.setSuspended(db.uuid(), reason);
             events.record(
@@ -361,6 +369,7 @@ public class DatabaseOperations {
                 throw new PgfleetException(ErrorCode.INVALID_STATE, "database " + db.id() + " is not suspended");
             }
             refuseIfBusy(db, null, true);
+            placement.requireReachable(instances.byDatabase(db.uuid()), "database " + db.id());
             databases.setSuspended(db.uuid(), null);
             events.record(
                     db.tenantId(),

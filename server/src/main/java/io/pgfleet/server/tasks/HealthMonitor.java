@@ -70,6 +70,7 @@ public class HealthMonitor implements SmartLifecycle {
     private final HealingProperties healing;
     private final TaskRunner runner;
     private final TransactionTemplate tx;
+    private final HostLoss hostLoss;
     private final Map<String, Integer> silentRounds = new ConcurrentHashMap<>();
     private final Set<String> reportedSilent = ConcurrentHashMap.newKeySet();
     private ScheduledExecutorService timer;
@@ -87,7 +88,9 @@ public class HealthMonitor implements SmartLifecycle {
             PgfleetProperties properties,
             HealingProperties healing,
             TaskRunner runner,
-            TransactionTemplate tx) {
+            TransactionTemplate tx,
+            HostLoss hostLoss) {
+        this.hostLoss = hostLoss;
         this.databases = databases;
         this.instances = instances;
         this.tasks = tasks;
@@ -162,6 +165,9 @@ public class HealthMonitor implements SmartLifecycle {
             silentRounds.remove(instance.id());
             reportedSilent.remove(instance.id());
             return;
+        }
+        if (state == InstanceState.UNKNOWN && hostLoss.awaitsSettling(instance)) {
+            return; // the fleet lost this host a while; HostLoss settles it from what it was
         }
         DatabaseRow db = databases.findByUuid(instance.databaseUuid()).orElse(null);
         if (db == null) {

@@ -8,7 +8,6 @@ import io.pgfleet.core.NodeSpec;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.core.PortRange;
 import io.pgfleet.core.Secret;
-import io.pgfleet.server.agent.PortProbe;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
@@ -30,18 +29,22 @@ public class PortReservations {
     private final JdbcInstanceRepository instances;
     private final SecretBox secrets;
     private final PortRange range;
+    private final io.pgfleet.server.fleet.Placement placement;
 
     public PortReservations(
             JdbcPortReservationRepository ports,
             JdbcInstanceRepository instances,
             SecretBox secrets,
-            PgfleetProperties properties) {
+            PgfleetProperties properties,
+            io.pgfleet.server.fleet.Placement placement) {
+        this.placement = placement;
         this.ports = ports;
         this.instances = instances;
         this.secrets = secrets;
         this.range = PortRange.parse(properties.portRange());
     }
 
+    /** This host's own range (from {@code --port-range}); {@link io.pgfleet.server.fleet.Placement} has the others'. */
     public PortRange range() {
         return range;
     }
@@ -60,7 +63,7 @@ public class PortReservations {
                     ErrorCode.PORT_CONFLICT,
                     who + holder.conflict(tenant, port, hostId) + (unchanged == null ? "" : "; " + unchanged));
         });
-        if (!PortProbe.isFree(port)) {
+        if (!placement.portProbe(hostId).test(port)) {
             throw new PgfleetException(
                     ErrorCode.PORT_CONFLICT,
                     what + " is in use by another process; "
@@ -72,10 +75,12 @@ public class PortReservations {
 
     /** The first port of the host's range that nothing holds or is bound to; {@code purpose} names it. */
     public int firstFree(String hostId, String purpose) {
-        return range.firstFree(ports.reservedPorts(hostId), PortProbe::isFree)
+        PortRange hostRange = placement.portRange(hostId);
+        return hostRange
+                .firstFree(ports.reservedPorts(hostId), placement.portProbe(hostId))
                 .orElseThrow(() -> new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
-                        "no free port left in " + hostId + "'s range " + range
+                        "no free port left in " + hostId + "'s range " + hostRange
                                 + ("pooler".equals(purpose) ? " for a pooler" : "")));
     }
 

@@ -63,6 +63,7 @@ public class SpecUpdates {
     private final PortReservations reservations;
     private final Intake intake;
     private final Json json;
+    private final io.pgfleet.server.fleet.Placement placement;
 
     public SpecUpdates(
             JdbcDatabaseRepository databases,
@@ -80,7 +81,9 @@ public class SpecUpdates {
             PortReservations reservations,
             Intake intake,
             Json json,
-            VersionSettings versionSettings) {
+            VersionSettings versionSettings,
+            io.pgfleet.server.fleet.Placement placement) {
+        this.placement = placement;
         this.versionSettings = versionSettings;
         this.databases = databases;
         this.instances = instances;
@@ -112,6 +115,7 @@ public class SpecUpdates {
             intake.refuseWithoutPgBouncer(request.spec());
             intake.refuseIfBusy(db, null, true);
             List<InstanceRow> current = instances.byDatabase(db.uuid());
+            placement.requireReachable(current, "database " + db.id());
             for (InstanceRow i : current) {
                 if (!i.state().isStable()) {
                     throw new PgfleetException(
@@ -127,9 +131,12 @@ public class SpecUpdates {
             Map<String, ServerParameter> settings = Map.of();
             if (!desired.effectiveConfs().equals(db.spec().effectiveConfs())) {
                 // A running instance's own pg_settings; with none running (a Postgres that will not start
-                // because of a setting), its version's, so an update can always repair the settings.
+                // because of a setting), its version's, so an update can always repair the settings. Only this
+                // host's instances can be asked (another host's pg_settings are that host's).
                 settings = current.stream()
-                        .filter(i -> i.state() == InstanceState.AVAILABLE && agent.isRunning(runtimes.of(db, i)))
+                        .filter(i -> i.state() == InstanceState.AVAILABLE
+                                && placement.isLocal(i.hostId())
+                                && agent.isRunning(runtimes.of(db, i)))
                         .findFirst()
                         .map(running -> agent.serverParameters(runtimes.of(db, running)))
                         .orElseGet(() -> versionSettings.of(db.spec().postgresVersion()));
@@ -151,7 +158,7 @@ public class SpecUpdates {
             current.forEach(i -> currentPorts.put(i.nodeName(), i.port()));
             UpdatePlan plan = UpdatePlan.between(db.spec(), desired, currentPorts, restartParameters);
 
-            ports.lockHost(properties.hostId());
+            placement.lockOrder(desired.nodes()).forEach(ports::lockHost);
             for (UpdatePlan.PortChange change : plan.portChanges()) {
                 InstanceRow instance = current.stream()
                         .filter(i -> i.nodeName().equals(change.node()))
@@ -223,14 +230,18 @@ public class SpecUpdates {
      * user without one. Existing users without a password keep theirs (null here: nothing to store).
      */
     private DatabaseSpec completeUpdate(DatabaseSpec current, DatabaseSpec desired) {
-        List<NodeSpec> nodes = desired.nodes().stream()
+        List<NodeSpec> kept = desired.nodes().stream()
                 .map(n -> n.hostIds().isEmpty()
-                        ? n.withHostIds(current.node(n.name())
+                        ? current.node(n.name())
                                 .map(NodeSpec::hostIds)
                                 .filter(h -> !h.isEmpty())
-                                .orElse(List.of(properties.hostId())))
+                                .map(n::withHostIds)
+                                .orElse(n)
                         : n)
                 .toList();
+        List<String> existing =
+                current.nodes().stream().flatMap(n -> n.hostIds().stream()).toList();
+        List<NodeSpec> nodes = placement.place(kept, existing);
         List<DatabaseUserSpec> users = desired.databaseUsers().stream()
                 .map(u -> u.password() == null
                                 && current.databaseUsers().stream()

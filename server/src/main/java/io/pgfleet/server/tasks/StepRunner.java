@@ -29,7 +29,38 @@ public class StepRunner implements AutoCloseable {
         void record(UUID taskId, String stepKey);
     }
 
+    /**
+     * Where a run of node lanes goes: in a fleet, each host runs the lanes of its own nodes (one
+     * numbered phase per call, see {@link FleetFanout}); on one host everything runs here.
+     */
+    public interface Fanout {
+        void run(List<List<Step>> lanes, java.util.function.Consumer<List<List<Step>>> runHere);
+
+        /** True while running another host's task part: its database steps are the coordinator's. */
+        default boolean inPart() {
+            return false;
+        }
+
+        Fanout LOCAL = (lanes, runHere) -> runHere.accept(lanes);
+    }
+
+    /** The catalog's {@code task_steps}. */
+    static Ledger ledger(io.pgfleet.server.catalog.JdbcTaskRepository tasks) {
+        return new Ledger() {
+            @Override
+            public Set<String> finished(UUID taskId) {
+                return tasks.finishedSteps(taskId);
+            }
+
+            @Override
+            public void record(UUID taskId, String stepKey) {
+                tasks.recordStep(taskId, stepKey);
+            }
+        };
+    }
+
     private final Ledger ledger;
+    private final Fanout fanout;
     private final ExecutorService nodes = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pgfleet-node");
         t.setDaemon(true);
@@ -37,7 +68,12 @@ public class StepRunner implements AutoCloseable {
     });
 
     public StepRunner(Ledger ledger) {
+        this(ledger, Fanout.LOCAL);
+    }
+
+    public StepRunner(Ledger ledger, Fanout fanout) {
         this.ledger = ledger;
+        this.fanout = fanout;
     }
 
     public void run(TaskContext ctx, Workflow workflow) {
@@ -46,7 +82,9 @@ public class StepRunner implements AutoCloseable {
         int i = 0;
         while (i < steps.size()) {
             if (steps.get(i).node() == null) {
-                runDatabaseStep(ctx, steps.get(i), finished);
+                if (!fanout.inPart()) {
+                    runDatabaseStep(ctx, steps.get(i), finished);
+                }
                 i++;
                 continue;
             }
@@ -69,9 +107,14 @@ public class StepRunner implements AutoCloseable {
         }
     }
 
+    /** One phase: this host's lanes run here, other hosts' as their task parts (see {@link Fanout}). */
     private void runLanes(TaskContext ctx, Workflow workflow, Map<String, List<Step>> lanes, Set<String> finished) {
+        fanout.run(new ArrayList<>(lanes.values()), here -> runLocalLanes(ctx, workflow, here, finished));
+    }
+
+    private void runLocalLanes(TaskContext ctx, Workflow workflow, List<List<Step>> lanes, Set<String> finished) {
         List<CompletableFuture<Failed>> futures = new ArrayList<>();
-        for (List<Step> lane : lanes.values()) {
+        for (List<Step> lane : lanes) {
             Map<String, String> mdc = org.slf4j.MDC.getCopyOfContextMap();
             futures.add(CompletableFuture.supplyAsync(
                     () -> {

@@ -56,6 +56,9 @@ public class TaskRunner implements SmartLifecycle {
     private final MeterRegistry meters;
     private final HealingProperties healing;
     private final StepRunner stepRunner;
+    private final io.pgfleet.server.fleet.JdbcFleetRepository fleet;
+    private final io.pgfleet.server.fleet.CatalogSignals signals;
+    private final io.pgfleet.server.config.FleetProperties fleetProperties;
     private final Object wakeup = new Object();
     private final java.util.Set<java.util.UUID> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ExecutorService workers;
@@ -75,7 +78,16 @@ public class TaskRunner implements SmartLifecycle {
             PgfleetProperties properties,
             JdbcEventRepository events,
             MeterRegistry meters,
-            HealingProperties healing) {
+            HealingProperties healing,
+            io.pgfleet.server.fleet.JdbcFleetRepository fleet,
+            io.pgfleet.server.fleet.CatalogSignals signals,
+            io.pgfleet.server.config.FleetProperties fleetProperties,
+            FleetFanout fanout) {
+        this.fleet = fleet;
+        this.signals = signals;
+        this.fleetProperties = fleetProperties;
+        // Another host's API may have accepted work for this host: NOTIFY on the catalog wakes the dispatcher.
+        signals.onWork(this::signal);
         this.healing = healing;
         this.events = events;
         this.meters = meters;
@@ -88,17 +100,7 @@ public class TaskRunner implements SmartLifecycle {
         this.workflows = workflows;
         this.tx = tx;
         this.properties = properties;
-        this.stepRunner = new StepRunner(new StepRunner.Ledger() {
-            @Override
-            public java.util.Set<String> finished(java.util.UUID taskId) {
-                return tasks.finishedSteps(taskId);
-            }
-
-            @Override
-            public void record(java.util.UUID taskId, String stepKey) {
-                tasks.recordStep(taskId, stepKey);
-            }
-        });
+        this.stepRunner = new StepRunner(StepRunner.ledger(tasks), fanout);
     }
 
     /**
@@ -154,7 +156,9 @@ public class TaskRunner implements SmartLifecycle {
     private void recoverInterrupted() {
         java.util.Set<java.util.UUID> resumedDatabases = new java.util.HashSet<>();
         java.util.Set<String> resumedInstances = new java.util.HashSet<>();
-        for (TaskRow task : tasks.withStatus(TaskStatus.RUNNING)) {
+        for (TaskRow task : tasks.withStatus(TaskStatus.RUNNING).stream()
+                .filter(t -> fleet.claimedBy(t.taskId(), properties.hostId())) // other hosts' tasks run on
+                .toList()) {
             tx.executeWithoutResult(s -> {
                 tasks.compareAndSetStatus(task.taskId(), TaskStatus.RUNNING, TaskStatus.PENDING);
                 tasks.appendLog(
@@ -221,7 +225,7 @@ public class TaskRunner implements SmartLifecycle {
     private void dispatchLoop() {
         while (running) {
             try {
-                for (TaskRow task : tasks.due(50)) {
+                for (TaskRow task : fleet.due(properties.hostId(), 50)) {
                     if (!inFlight.contains(task.taskId()) && claim(task)) {
                         inFlight.add(task.taskId());
                         workers.submit(() -> execute(task));
@@ -245,7 +249,8 @@ public class TaskRunner implements SmartLifecycle {
     }
 
     private void waitForWork() throws InterruptedException {
-        long waitMs = IDLE_POLL.toMillis();
+        // With LISTEN working, the poll is only a fallback; without it, the old quick poll.
+        long waitMs = signals.isListening() ? fleetProperties.workPoll().toMillis() : IDLE_POLL.toMillis();
         Optional<Instant> next = tasks.nextScheduled();
         if (next.isPresent()) {
             waitMs = Math.max(
@@ -274,6 +279,7 @@ public class TaskRunner implements SmartLifecycle {
             }
             boolean won = tasks.compareAndSetStatus(task.taskId(), task.status(), TaskStatus.RUNNING);
             if (won) {
+                fleet.stampClaim(task.taskId(), properties.hostId());
                 taskEvent(task, "task.started", task.type().label() + " started", Map.of());
             }
             return won;
@@ -288,11 +294,13 @@ public class TaskRunner implements SmartLifecycle {
         String outcome = "failed";
         try {
             ctx.log(task.type().label() + " started");
-            try {
-                stepRunner.run(ctx, workflows.plan(ctx));
-            } catch (RuntimeException e) {
-                throw workflows.afterFailure(ctx, e);
-            }
+            io.pgfleet.server.fleet.TaskScope.coordinate(task.taskId(), () -> {
+                try {
+                    stepRunner.run(ctx, workflows.plan(ctx));
+                } catch (RuntimeException e) {
+                    throw workflows.afterFailure(ctx, e);
+                }
+            });
             tx.executeWithoutResult(s -> {
                 tasks.finish(task.taskId(), TaskStatus.COMPLETED, null);
                 taskEvent(task, "task.completed", task.type().label() + " completed", Map.of());

@@ -48,6 +48,8 @@ public class UpdateRollback {
     private final Json json;
     private final TransactionTemplate tx;
 
+    private final String hostId;
+
     public UpdateRollback(
             JdbcDatabaseRepository databases,
             JdbcInstanceRepository instances,
@@ -59,7 +61,9 @@ public class UpdateRollback {
             Json json,
             TransactionTemplate tx,
             InstanceRuntimes runtimes,
-            io.pgfleet.server.agent.PoolerAgent poolers) {
+            io.pgfleet.server.agent.PoolerAgent poolers,
+            io.pgfleet.server.config.PgfleetProperties properties) {
+        this.hostId = properties.hostId();
         this.runtimes = runtimes;
         this.poolers = poolers;
         this.databases = databases;
@@ -111,6 +115,18 @@ public class UpdateRollback {
         if (!(previous instanceof Map<?, ?> snapshot)) {
             // An update accepted before this version: nothing to go back to.
             return cause;
+        }
+        List<String> elsewhere = instances.byDatabase(failed.uuid()).stream()
+                .filter(i -> !i.hostId().equals(hostId))
+                .map(i -> i.nodeName() + "@" + i.hostId())
+                .toList();
+        if (!elsewhere.isEmpty()) {
+            // The rollback runs its steps here, at once; another host's instances are that host's to touch.
+            String message = "update failed: " + cause.getMessage() + "; not rolled back: nodes " + elsewhere
+                    + " run on other hosts (a rollback across hosts is not built yet); send the previous spec as"
+                    + " an update to go back";
+            ctx.log(message);
+            return new PgfleetException(ErrorCode.INTERNAL, message, cause);
         }
         ctx.log("update failed: " + cause.getMessage() + "; rolling back to the previous spec");
         try {

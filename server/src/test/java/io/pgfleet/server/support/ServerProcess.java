@@ -37,6 +37,22 @@ public final class ServerProcess {
         return new ServerProcess(process, Api.of(process.url(), Homes.adminKey(home)));
     }
 
+    /**
+     * Starts pgfleet on {@code home} with its API on {@code address} (a free port) and the given server
+     * options, and waits for its health: one host of a fleet, for instance, with its own loopback alias.
+     */
+    public static ServerProcess launch(
+            Path home, Path log, String address, List<String> jvmOptions, List<String> serverOptions) {
+        int apiPort = Ports.free();
+        List<String> arguments = new java.util.ArrayList<>(
+                List.of("--home", home.toString(), "--bind", address, "--port", Integer.toString(apiPort)));
+        arguments.addAll(serverOptions);
+        List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
+        // Generous: on a machine shared by several builds a JVM start has taken 50 s and more.
+        PgfleetProcess process = PgfleetProcess.start(command, address, apiPort, log, Duration.ofSeconds(240));
+        return new ServerProcess(process, Api.of(process.url(), Homes.adminKey(home)));
+    }
+
     public Api api() {
         return api;
     }
@@ -48,6 +64,32 @@ public final class ServerProcess {
     /** SIGKILL: no shutdown hook runs, exactly like an OOM kill or a power cut of the JVM alone. */
     public void kill() {
         process.kill();
+    }
+
+    /** SIGSTOP: the JVM freezes (no heartbeat, no answer) while its instances run on. */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #freeze}. */
+    public void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                    .inheritIO()
+                    .start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** SIGTERM: Spring's graceful shutdown; the instances keep running. */

@@ -1,0 +1,119 @@
+package io.pgfleet.server.fleet;
+
+import io.pgfleet.core.ErrorCode;
+import io.pgfleet.core.PgfleetException;
+import io.pgfleet.server.config.FleetProperties;
+import io.pgfleet.server.config.PgfleetProperties;
+import io.pgfleet.server.security.SecretBox;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Calls from this host to another host's API, for what only that host can answer (an instance's log
+ * files). The caller's own key travels along (every host accepts every key, and the other host applies
+ * the same tenant and role checks), and the call is signed with the fleet's key, which only hosts of
+ * the fleet hold; a host answers a forwarded call only with a valid signature, and never forwards it again.
+ */
+@Component
+public class HostCalls {
+    public static final String FORWARDED_BY = "X-Pgfleet-Forwarded-By";
+    public static final String SIGNATURE = "X-Pgfleet-Fleet-Signature";
+    private final JdbcFleetRepository fleet;
+    private final SecretBox secrets;
+    private final JsonMapper json;
+    private final String hostId;
+    private final String advertiseHost;
+    private final Duration timeout;
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+    public HostCalls(
+            JdbcFleetRepository fleet,
+            SecretBox secrets,
+            JsonMapper json,
+            PgfleetProperties properties,
+            FleetProperties fleetProperties) {
+        this.fleet = fleet;
+        this.secrets = secrets;
+        this.json = json;
+        this.hostId = properties.hostId();
+        this.advertiseHost = properties.advertiseHost();
+        this.timeout = fleetProperties.hostTimeout();
+    }
+
+    /** GETs {@code pathAndQuery} from {@code owner}'s API as the caller, and reads the answer as {@code type}. */
+    public <T> T get(String owner, String pathAndQuery, String authorization, Class<T> type) {
+        HostRecord host = fleet.host(owner)
+                .orElseThrow(
+                        () -> new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " is not registered"));
+        if (!host.isReachable(timeout) || host.apiUrl() == null) {
+            throw new PgfleetException(
+                    ErrorCode.HOST_UNAVAILABLE,
+                    "host " + owner + " is unreachable (last heartbeat " + host.millisSinceSeen() / 1000
+                            + " s ago); what only it holds cannot be read now");
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create(host.apiUrl() + pathAndQuery))
+                .timeout(Duration.ofSeconds(10))
+                .header("Authorization", authorization == null ? "" : authorization)
+                .header(FORWARDED_BY, hostId)
+                .header(SIGNATURE, signature(hostId, pathAndQuery))
+                .GET()
+                .build();
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new PgfleetException(
+                    ErrorCode.HOST_UNAVAILABLE,
+                    "host " + owner + " at " + host.apiUrl() + " did not answer: " + e.getMessage(),
+                    e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "interrupted while asking host " + owner, e);
+        }
+        if (response.statusCode() != 200) {
+            String detail;
+            try {
+                JsonNode problem = json.readTree(response.body());
+                detail = problem.path("detail").asText("HTTP " + response.statusCode());
+            } catch (RuntimeException e) {
+                detail = "HTTP " + response.statusCode();
+            }
+            throw new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " answered: " + detail);
+        }
+        return json.readValue(response.body(), type);
+    }
+
+    /** The address clients reach the host's instances at (its --advertise-host). */
+    public String advertiseHost(String host) {
+        return host.equals(hostId)
+                ? advertiseHost
+                : fleet.host(host)
+                        .map(HostRecord::advertiseHost)
+                        .filter(a -> a != null)
+                        .orElse(advertiseHost);
+    }
+
+    /** Whether a forwarded call carries the fleet's signature for what it asks. */
+    public boolean isSigned(String forwardedBy, String pathAndQuery, String signature) {
+        if (forwardedBy == null || signature == null) {
+            return false;
+        }
+        return MessageDigest.isEqual(
+                signature(forwardedBy, pathAndQuery).getBytes(StandardCharsets.US_ASCII),
+                signature.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private String signature(String from, String pathAndQuery) {
+        return secrets.mac("pgfleet forward " + from + " " + pathAndQuery);
+    }
+}
