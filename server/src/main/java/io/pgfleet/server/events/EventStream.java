@@ -24,16 +24,25 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 public class EventStream implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(EventStream.class);
     private static final Duration POLL = Duration.ofMillis(200);
-    /** Also how soon a subscriber whose client went away is noticed (the write fails) and dropped. */
-    private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
     private final JdbcEventRepository events;
+    /**
+     * The keep-alive interval ({@code pgfleet.events-keep-alive}, 15 s as pgEdge's clients expect). Also
+     * how soon a subscriber whose client went away is dropped: the first write after the client left
+     * draws a reset, the next one fails.
+     */
+    private final Duration keepAlive;
+
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     private ScheduledExecutorService poller;
     private volatile boolean running;
 
-    public EventStream(JdbcEventRepository events) {
+    public EventStream(
+            JdbcEventRepository events,
+            @org.springframework.beans.factory.annotation.Value("${pgfleet.events-keep-alive:15s}")
+                    Duration keepAlive) {
         this.events = events;
+        this.keepAlive = keepAlive;
     }
 
     private static final class Subscriber {
@@ -78,7 +87,7 @@ public class EventStream implements SmartLifecycle {
                     s.cursor = e.eventId();
                     s.lastWriteNanos = System.nanoTime();
                 }
-                if (System.nanoTime() - s.lastWriteNanos > HEARTBEAT.toNanos()) {
+                if (System.nanoTime() - s.lastWriteNanos > keepAlive.toNanos()) {
                     s.emitter.send(SseEmitter.event().comment("keep-alive"));
                     s.lastWriteNanos = System.nanoTime();
                 }
