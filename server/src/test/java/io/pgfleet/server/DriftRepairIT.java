@@ -77,11 +77,19 @@ class DriftRepairIT {
         System.out.printf(
                 "DriftRepairIT: password put back %d ms after the change (interval %d ms)%n", ms, INTERVAL.toMillis());
         assertThat(logsIn(port, "app", "set-by-hand")).isFalse();
+        // The event is written just after the ALTER ROLE that put the password back.
+        String wanted = "repaired role \\\"app\\\": the password differs from the stored one";
+        await().atMost(SLACK)
+                .until(() -> api.get("/v1/events?database_id=mended&type=instance.roles_repaired")
+                        .expect(200)
+                        .body()
+                        .path("events")
+                        .toString()
+                        .contains(wanted));
         JsonNode events = api.get("/v1/events?database_id=mended&type=instance.roles_repaired")
                 .expect(200)
                 .body()
                 .path("events");
-        assertThat(events.toString()).contains("repaired role \\\"app\\\": the password differs from the stored one");
         assertThat(events.toString()).doesNotContain("set-by-hand", "app-pass-1");
         assertThat(api.instance("mended", "n1").path("drift")).isEmpty();
     }

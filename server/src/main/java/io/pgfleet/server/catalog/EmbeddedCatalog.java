@@ -1,5 +1,6 @@
 package io.pgfleet.server.catalog;
 
+import io.pgfleet.core.PgfleetException;
 import io.pgfleet.core.Secret;
 import io.pgfleet.server.agent.HostLayout;
 import io.pgfleet.server.agent.InstancePaths;
@@ -70,8 +71,22 @@ public final class EmbeddedCatalog implements AutoCloseable {
         }
         long started = System.nanoTime();
         log.warn("catalog: its Postgres is not running; starting it again on port {}", port);
-        server.launch();
-        server.awaitReady(port, password, Duration.ofSeconds(60));
+        // The backends of a killed postmaster hold its shared memory for a moment after it died, and
+        // Postgres refuses to start beside them: try again until they are gone, within a bound.
+        long deadline = started + Duration.ofSeconds(15).toNanos();
+        while (true) {
+            try {
+                server.launch();
+                server.awaitReady(port, password, Duration.ofSeconds(60));
+                break;
+            } catch (PgfleetException e) {
+                if (System.nanoTime() > deadline || server.runningPid().isPresent()) {
+                    throw e;
+                }
+                log.info("catalog: first start after the crash refused ({}); trying again", e.getMessage());
+                sleep(Duration.ofMillis(200));
+            }
+        }
         log.warn("catalog: running again after {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -132,5 +147,14 @@ public final class EmbeddedCatalog implements AutoCloseable {
     public void close() {
         server.stop(Duration.ofSeconds(30));
         log.info("catalog: stopped");
+    }
+
+    private static void sleep(Duration pause) {
+        try {
+            Thread.sleep(pause.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("catalog restart was interrupted", e);
+        }
     }
 }
