@@ -12,10 +12,13 @@ public final class Ports {
 
     /**
      * A port for a test's instances. {@code -Dpgfleet.it.port-offset=N} shifts every one, so two
-     * checkouts can run their integration tests on one machine at once.
+     * checkouts can run their integration tests on one machine at once; {@code pgfleet.it.fork} (the
+     * build's fork number, from 1) shifts each further fork by 1000, so test classes run side by side
+     * in two JVMs never share a range.
      */
     public static int offset(int base) {
-        return base + Integer.getInteger("pgfleet.it.port-offset", 0);
+        int fork = Math.max(1, Integer.getInteger("pgfleet.it.fork", 1));
+        return base + Integer.getInteger("pgfleet.it.port-offset", 0) + (fork - 1) * 1000;
     }
 
     /** A port nothing listens on now, chosen by the kernel. */
