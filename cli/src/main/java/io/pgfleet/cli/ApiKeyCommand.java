@@ -125,17 +125,14 @@ final class ApiKeyCommand {
         @Parameters(paramLabel = "KEY_ID", description = "The key's id (the ID column of pgfleet apikey list).")
         String id;
 
-        @Option(
-                names = {"-y", "--yes"},
-                description = "Do not ask: revoke it (needed when not on a terminal).")
-        boolean yes;
+        @picocli.CommandLine.Mixin
+        Confirmation confirmation;
 
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            Confirmation.require(
+            confirmation.require(
                     session.console(),
-                    yes,
                     "apikey revoke",
                     id,
                     "key's id",

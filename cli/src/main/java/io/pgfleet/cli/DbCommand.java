@@ -321,17 +321,14 @@ final class DbCommand {
         @Option(names = "--wait", description = "Follow the delete task until it ends; exit with its outcome.")
         boolean wait;
 
-        @Option(
-                names = {"-y", "--yes"},
-                description = "Do not ask: delete it (needed when not on a terminal).")
-        boolean yes;
+        @picocli.CommandLine.Mixin
+        Confirmation confirmation;
 
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            Confirmation.require(
+            confirmation.require(
                     session.console(),
-                    yes,
                     "db delete",
                     id,
                     "database's id",

@@ -3,7 +3,6 @@ package io.pgfleet.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
@@ -132,17 +131,14 @@ final class TenantCommand {
         @Parameters(paramLabel = "TENANT", description = "Name or id of the tenant.")
         String tenant;
 
-        @Option(
-                names = {"-y", "--yes"},
-                description = "Do not ask: delete it (needed when not on a terminal).")
-        boolean yes;
+        @picocli.CommandLine.Mixin
+        Confirmation confirmation;
 
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            Confirmation.require(
+            confirmation.require(
                     session.console(),
-                    yes,
                     "tenant delete",
                     tenant,
                     "tenant's name",
