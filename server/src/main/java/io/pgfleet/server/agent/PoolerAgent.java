@@ -94,7 +94,16 @@ public class PoolerAgent {
         pgbouncer(instance).stop();
     }
 
+    /** Reads the pid file only: no OS account is looked up (the health monitor asks every second). */
     public boolean isRunning(InstanceRuntime instance) {
-        return executable().isPresent() && pgbouncer(instance).runningPid().isPresent();
+        Optional<Path> executable = executable();
+        return executable.isPresent()
+                && new PgBouncer(
+                                OsAccount.unusable("an observed pooler is only read"),
+                                executable.get(),
+                                new InstancePaths(layout.instanceDir(instance.id())).pgbouncerDir(),
+                                "pooler of " + instance.subject())
+                        .runningPid()
+                        .isPresent();
     }
 }

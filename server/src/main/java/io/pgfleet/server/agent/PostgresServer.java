@@ -186,7 +186,7 @@ public final class PostgresServer {
             }
             long pid = Long.parseLong(lines.get(0).trim());
             Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(Processes::isRunning);
-            if (process.isPresent() && lines.size() > 2 && !startedWhenPidFileSays(process.get(), lines.get(2))) {
+            if (process.isPresent() && lines.size() > 2 && !isThePidFilesPostmaster(process.get(), lines.get(2))) {
                 // A pid file that survived a reboot: the number now belongs to some other process.
                 return Optional.empty();
             }
@@ -241,6 +241,26 @@ public final class PostgresServer {
         }
     }
 
+    /**
+     * Postmasters already found to be the one their pid file names, by pid file and then (pid, start
+     * ticks): the health monitor asks every second for every instance, and reading a process's start
+     * time through {@link ProcessHandle#info()} costs far more than one read of /proc/PID/stat.
+     */
+    private static final java.util.Map<Path, String> VERIFIED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private boolean isThePidFilesPostmaster(ProcessHandle process, String startLine) {
+        java.util.OptionalLong ticks = Processes.startTicks(process.pid());
+        String identity = process.pid() + "@" + (ticks.isPresent() ? ticks.getAsLong() : "?") + "/" + startLine.trim();
+        if (ticks.isPresent() && identity.equals(VERIFIED.get(paths.pidFile()))) {
+            return true;
+        }
+        boolean same = startedWhenPidFileSays(process, startLine);
+        if (same && ticks.isPresent()) {
+            VERIFIED.put(paths.pidFile(), identity);
+        }
+        return same;
+    }
+
     /** Line 3 of postmaster.pid is the postmaster's start time in epoch seconds. */
     private static boolean startedWhenPidFileSays(ProcessHandle process, String startLine) {
         Optional<java.time.Instant> started = process.info().startInstant();
@@ -276,6 +296,11 @@ public final class PostgresServer {
      * the postmaster exits, with the last lines of the server log.
      */
     public void awaitReady(int port, Secret superuserPassword, Duration timeout) {
+        awaitReady(InstanceAddress.get(), port, superuserPassword, timeout);
+    }
+
+    /** As {@link #awaitReady(int, Secret, Duration)}, on {@code host} (the embedded catalog's loopback). */
+    public void awaitReady(String host, int port, Secret superuserPassword, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long sawNoPostmasterSince = 0;
         String lastError = "no attempt";
@@ -283,7 +308,7 @@ public final class PostgresServer {
             if (Thread.currentThread().isInterrupted()) {
                 throw new PgfleetException(ErrorCode.INTERNAL, subject + ": readiness wait was canceled");
             }
-            try (Connection c = connect(port, "postgres", superuserPassword, Duration.ofSeconds(2));
+            try (Connection c = connect(host, port, "postgres", superuserPassword, Duration.ofSeconds(2));
                     Statement st = c.createStatement()) {
                 st.execute("SELECT 1");
                 return;
@@ -355,6 +380,11 @@ public final class PostgresServer {
 
     /** A superuser connection over TCP with scram-sha-256, bounded by {@code timeout}. */
     public static Connection connect(int port, String database, Secret password, Duration timeout) throws SQLException {
+        return connect(InstanceAddress.get(), port, database, password, timeout);
+    }
+
+    private static Connection connect(String host, int port, String database, Secret password, Duration timeout)
+            throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", SUPERUSER);
         props.setProperty("password", password.value());
@@ -362,7 +392,6 @@ public final class PostgresServer {
         props.setProperty("socketTimeout", "60");
         props.setProperty("loginTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
         props.setProperty("ApplicationName", "pgfleet");
-        return DriverManager.getConnection(
-                "jdbc:postgresql://" + InstanceAddress.get() + ":" + port + "/" + database, props);
+        return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + database, props);
     }
 }

@@ -31,4 +31,20 @@ public final class Processes {
             return true; // no /proc here (not Linux): trust isAlive
         }
     }
+
+    /**
+     * When the process started, in clock ticks since boot (field 22 of {@code /proc/PID/stat}): with the
+     * pid, it names one process for good, since a recycled pid starts later. Empty without /proc.
+     */
+    public static java.util.OptionalLong startTicks(long pid) {
+        try {
+            String line = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = line.substring(line.lastIndexOf(')') + 2).split(" ");
+            return fields.length > 19
+                    ? java.util.OptionalLong.of(Long.parseLong(fields[19]))
+                    : java.util.OptionalLong.empty();
+        } catch (IOException | RuntimeException e) {
+            return java.util.OptionalLong.empty(); // gone, or no /proc here: the caller checks another way
+        }
+    }
 }

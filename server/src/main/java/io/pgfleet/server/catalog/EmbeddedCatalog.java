@@ -52,7 +52,7 @@ public final class EmbeddedCatalog implements AutoCloseable {
             server.launch();
             log.info("catalog: started on port {}", port);
         }
-        server.awaitReady(port, password, Duration.ofSeconds(60));
+        server.awaitReady("127.0.0.1", port, password, Duration.ofSeconds(60));
         log.info("catalog: ready in {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -77,7 +77,7 @@ public final class EmbeddedCatalog implements AutoCloseable {
         while (true) {
             try {
                 server.launch();
-                server.awaitReady(port, password, Duration.ofSeconds(60));
+                server.awaitReady("127.0.0.1", port, password, Duration.ofSeconds(60));
                 break;
             } catch (PgfleetException e) {
                 if (System.nanoTime() > deadline || server.runningPid().isPresent()) {

@@ -8,7 +8,10 @@ import org.springframework.util.unit.DataSize;
  * The settings of self-healing ({@code pgfleet.*}, beside {@link PgfleetProperties}); the README's
  * configuration table lists them.
  *
- * @param healthInterval how often the health monitor looks at every instance that should run
+ * @param healthInterval how often the health monitor looks at every instance that should run (its
+ *     postmaster alive, its files there): a crash is noticed within it
+ * @param probeInterval how often, at most, a running instance is also asked to answer on its port (each
+ *     probe makes Postgres fork a backend, so it is rarer than the liveness check)
  * @param healBackoffInitial the wait before the first automatic restart; each further one doubles it
  * @param healBackoffMax the longest wait between two automatic restarts
  * @param healMaxFailures how many automatic restarts within {@code healWindow} before giving up
@@ -23,6 +26,7 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("pgfleet")
 public record HealingProperties(
         Duration healthInterval,
+        Duration probeInterval,
         Duration healBackoffInitial,
         Duration healBackoffMax,
         int healMaxFailures,
@@ -34,6 +38,7 @@ public record HealingProperties(
 
     public HealingProperties {
         healthInterval = healthInterval == null ? Duration.ofSeconds(1) : healthInterval;
+        probeInterval = probeInterval == null ? Duration.ofSeconds(5) : probeInterval;
         healBackoffInitial = healBackoffInitial == null ? Duration.ofSeconds(1) : healBackoffInitial;
         healBackoffMax = healBackoffMax == null ? Duration.ofSeconds(60) : healBackoffMax;
         healMaxFailures = healMaxFailures <= 0 ? 5 : healMaxFailures;

@@ -73,6 +73,9 @@ public class HealthMonitor implements SmartLifecycle {
     private final HostLoss hostLoss;
     private final Map<String, Integer> silentRounds = new ConcurrentHashMap<>();
     private final Set<String> reportedSilent = ConcurrentHashMap.newKeySet();
+    /** When each instance last answered a probe (System.nanoTime). */
+    private final Map<String, Long> lastAnswer = new ConcurrentHashMap<>();
+
     private ScheduledExecutorService timer;
 
     public HealthMonitor(
@@ -159,9 +162,9 @@ public class HealthMonitor implements SmartLifecycle {
         // The common case costs no catalog query: observable, alive, answering, pooler (if any) alive.
         if (state == InstanceState.AVAILABLE
                 && unobservable(paths) == null
-                && agent.isRunning(runtimes.of("", instance))
-                && PostmasterProbe.answers(instance.port(), PROBE_TIMEOUT)
-                && (instance.poolerPort() == null || poolers.isRunning(runtimes.of("", instance)))) {
+                && agent.isRunning(runtimes.observing(instance))
+                && answeredLately(instance)
+                && (instance.poolerPort() == null || poolers.isRunning(runtimes.observing(instance)))) {
             silentRounds.remove(instance.id());
             reportedSilent.remove(instance.id());
             return;
@@ -181,6 +184,25 @@ public class HealthMonitor implements SmartLifecycle {
             return; // a task owns the instance now; its workflow decides its state
         }
         observe(db, instance, paths);
+    }
+
+    /**
+     * Whether the instance answered a probe within {@code probe-interval}, probing it when the last
+     * answer is older. Liveness (the postmaster's pid) is checked every round; the probe, which makes
+     * Postgres fork a backend, only this often.
+     */
+    private boolean answeredLately(InstanceRow instance) {
+        Long last = lastAnswer.get(instance.id());
+        long now = System.nanoTime();
+        if (last != null && now - last < healing.probeInterval().toNanos()) {
+            return true;
+        }
+        if (!PostmasterProbe.answers(instance.port(), PROBE_TIMEOUT)) {
+            lastAnswer.remove(instance.id());
+            return false;
+        }
+        lastAnswer.put(instance.id(), now);
+        return true;
     }
 
     private void observe(DatabaseRow db, InstanceRow instance, InstancePaths paths) {

@@ -24,6 +24,15 @@ public class InstanceRuntimes {
         return of(databaseId, null, row);
     }
 
+    /**
+     * Only to ask whether its postmaster and pooler run (the health monitor, every second for every
+     * instance): no password is decrypted, so nothing can connect or run with this one.
+     */
+    public InstanceRuntime observing(InstanceRow row) {
+        return new InstanceRuntime(
+                row.id(), row.nodeName(), "", row.postgresVersion(), row.port(), row.poolerPort(), null, null, null);
+    }
+
     private InstanceRuntime of(String databaseId, String tenantId, InstanceRow row) {
         return new InstanceRuntime(
                 row.id(),

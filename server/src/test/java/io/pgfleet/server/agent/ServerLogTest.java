@@ -37,7 +37,7 @@ class ServerLogTest {
     @Test
     void theBackoffDoublesUpToItsMaximum() {
         HealingProperties healing = new HealingProperties(
-                null, Duration.ofSeconds(1), Duration.ofSeconds(60), 0, null, null, null, null, null);
+                null, null, Duration.ofSeconds(1), Duration.ofSeconds(60), 0, null, null, null, null, null);
         assertThat(List.of(0, 1, 2, 3, 5, 6, 40).stream().map(healing::backoff).map(Duration::toSeconds))
                 .containsExactly(1L, 2L, 4L, 8L, 32L, 60L, 60L);
         assertThat(healing.healMaxFailures()).isEqualTo(5);
