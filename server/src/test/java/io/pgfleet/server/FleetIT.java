@@ -14,8 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -60,47 +58,61 @@ class FleetIT {
             homes.add(home);
             logs.add(logDir.resolve("fleet-host-" + i + "-" + home.getFileName() + ".log"));
         }
-        hosts.add(launch(1));
-        // The first host made the fleet's keys; the others get them the way an operator copies them.
-        for (int i = 2; i <= 3; i++) {
-            Path secrets = Files.createDirectories(homes.get(i - 1).resolve("secrets"));
-            Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
-            for (String file : List.of("secret.key", "admin.key")) {
-                Files.copy(
-                        homes.get(0).resolve("secrets").resolve(file),
-                        secrets.resolve(file),
-                        StandardCopyOption.REPLACE_EXISTING);
-            }
-            hosts.add(launch(i));
-        }
+        hosts.add(launch(1, fleetCatalog(), null));
+        String adminKey = api(1).key();
+        // Host 2 joins at its start with a join token (pgEdge's GET /v1/cluster/join-token); it is told
+        // neither the catalog nor its password, and holds no key but the one the fleet sends.
+        JsonNode token = api(1).get("/v1/cluster/join-token").expect(200).body();
+        assertThat(token.path("server_url").asString())
+                .isEqualTo(hosts.get(0).api().base());
+        hosts.add(launch(
+                2,
+                List.of(
+                        "--join-url",
+                        token.path("server_url").asString(),
+                        "--join-token",
+                        token.path("token").asString()),
+                adminKey));
+        // Host 3 starts alone (its embedded catalog), then joins through pgEdge's POST /v1/cluster/join.
+        ServerProcess alone = launch(3, List.of(), null);
+        hosts.add(alone);
+        JsonNode init = api(1).get("/v1/cluster/init").expect(200).body();
+        alone.api()
+                .post("/v1/cluster/join", """
+                        {"token": "%s", "server_url": "%s"}""".formatted(
+                        init.path("token").asString(), init.path("server_url").asString()))
+                .expect(202);
+        hosts.set(2, alone.withKey(adminKey));
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions() // refused while it starts again
+                .until(() -> api(3).get("/v1/hosts").status() == 200
+                        && api(3).get("/v1/hosts").body().path("hosts").size() == 3);
     }
 
-    private ServerProcess launch(int i) {
+    private List<String> fleetCatalog() {
+        return List.of("--catalog-url", catalog.jdbcUrl(), "--catalog-user", "pgfleet");
+    }
+
+    private ServerProcess launch(int i, List<String> catalogOptions, String adminKey) {
         String address = "127.0.0." + i;
-        return ServerProcess.launch(
-                homes.get(i - 1),
-                logs.get(i - 1),
+        List<String> options = new ArrayList<>(List.of(
+                "--host-id",
+                "host-" + i,
+                "--advertise-host",
                 address,
-                List.of(),
-                List.of(
-                        "--host-id",
-                        "host-" + i,
-                        "--catalog-url",
-                        catalog.jdbcUrl(),
-                        "--catalog-user",
-                        "pgfleet",
-                        "--advertise-host",
-                        address,
-                        "--listen-addresses",
-                        address,
-                        // The same range on every host: ports are unique per host, not per fleet.
-                        "--port-range",
-                        ServerUnderTest.port(7900) + "-" + ServerUnderTest.port(7949),
-                        "--host-timeout",
-                        HOST_TIMEOUT.toSeconds() + "s",
-                        // The system's PostgreSQL 15: nothing to unpack on each host, a faster test.
-                        "--pg-bin-dir",
-                        CatalogPostgres.BIN.toString()));
+                "--listen-addresses",
+                address,
+                // The same range on every host: ports are unique per host, not per fleet.
+                "--port-range",
+                ServerUnderTest.port(7900) + "-" + ServerUnderTest.port(7949),
+                "--host-timeout",
+                HOST_TIMEOUT.toSeconds() + "s",
+                // The system's PostgreSQL 15: nothing to unpack on each host, a faster test.
+                "--pg-bin-dir",
+                CatalogPostgres.BIN.toString()));
+        options.addAll(catalogOptions);
+        return ServerProcess.launch(homes.get(i - 1), logs.get(i - 1), address, List.of(), options, adminKey);
     }
 
     @AfterAll
@@ -306,7 +318,8 @@ class FleetIT {
         hosts.get(2).kill();
         // Killed, its database keeps serving.
         assertThat(query("127.0.0.3", n3.path("port").asInt(), "select 1")).isEqualTo("1");
-        hosts.set(2, launch(3));
+        // Started again with no catalog option: it uses the catalog it learned when it joined.
+        hosts.set(2, launch(3, List.of(), api(1).key()));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(api(1).get("/v1/hosts/host-3")
                             .expect(200)

@@ -29,7 +29,7 @@ public class HostLayout {
     public HostLayout(PgfleetProperties properties) {
         this.root = "root".equals(System.getProperty("user.name"));
         InstanceAddress.configure(properties.listenAddresses());
-        this.home = resolveHome(properties.home(), root);
+        this.home = io.pgfleet.server.config.FleetMembership.resolveHome(properties.home());
         if (root
                 && properties.runAs() != null
                 && SystemUsers.find(properties.runAs()).isEmpty()) {
@@ -44,13 +44,6 @@ public class HostLayout {
                 "pgfleet runs as root and PostgreSQL refuses to, and --run-as asks for OS user '" + user
                         + "', which does not exist. Create it (useradd --system " + user
                         + ") or leave --run-as out: each tenant's instances then run as an OS user of their own.");
-    }
-
-    private static Path resolveHome(Path configured, boolean root) {
-        if (configured != null) {
-            return configured.toAbsolutePath().normalize();
-        }
-        return root ? Path.of("/var/lib/pgfleet") : Path.of(System.getProperty("user.home"), ".pgfleet");
     }
 
     private void createHome() {

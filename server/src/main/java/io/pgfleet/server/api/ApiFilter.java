@@ -81,7 +81,10 @@ public class ApiFilter extends OncePerRequestFilter {
         boolean guarded = path.startsWith("/v1/") || path.equals("/actuator/prometheus");
         // The OpenAPI document holds no tenant's data: code generators fetch it without a key.
         boolean open = path.equals("/v1/health") || path.equals("/v1/openapi.json");
-        return !guarded || (open && READS.contains(request.getMethod()));
+        // A host joining the fleet has no key yet: its join token, checked by ClusterController, is its proof.
+        boolean joining =
+                path.equals("/v1/cluster/join-options") && request.getMethod().equals("POST");
+        return !guarded || (open && READS.contains(request.getMethod())) || joining;
     }
 
     @Override
@@ -164,7 +167,8 @@ public class ApiFilter extends OncePerRequestFilter {
         if (path.equals("/v1/session")) {
             return null; // every role may open and end its own console session
         }
-        if ((path.startsWith("/v1/tenants") || path.equals("/actuator/prometheus")) && role != Role.ADMIN) {
+        if ((path.startsWith("/v1/tenants") || path.startsWith("/v1/cluster/") || path.equals("/actuator/prometheus"))
+                && role != Role.ADMIN) {
             return "only admin keys may use " + path;
         }
         if ((path.startsWith("/v1/api-keys") || path.startsWith("/v1/audit")) && role == Role.VIEWER) {

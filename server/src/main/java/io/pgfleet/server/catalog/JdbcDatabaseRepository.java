@@ -119,6 +119,13 @@ public class JdbcDatabaseRepository {
         return old;
     }
 
+    /** Whether the catalog holds any database of any tenant (a host joins a fleet only empty). */
+    public boolean anyDatabase() {
+        return jdbc.sql("select exists (select 1 from databases)")
+                .query(Boolean.class)
+                .single();
+    }
+
     /** How many databases of a tenant match, for the list's {@code total}. */
     public long count(String tenantId, Map<String, String> labels, String state) {
         StringBuilder sql = new StringBuilder("select count(*) from databases where tenant_id = ?");

@@ -84,11 +84,59 @@ public class ServerOptions implements Callable<Integer> {
             description = "The pgbouncer executable (default: pgbouncer on PATH, then /usr/sbin/pgbouncer).")
     Path pgbouncerBin;
 
+    @Option(
+            names = "--join-url",
+            description = "Join the fleet of the host at this API URL (with --join-token, from GET"
+                    + " /v1/cluster/join-token there): the catalog and the fleet's key come from it, once.")
+    String joinUrl;
+
+    @Option(names = "--join-token", description = "The join token for --join-url (valid one hour).")
+    String joinToken;
+
     @Option(names = "--migrate-only", description = "Run the catalog migrations and exit.")
     boolean migrateOnly;
 
+    /**
+     * Runs again with the same options: a host that joined a fleet through {@code POST /v1/cluster/join}
+     * closes its context and starts on the fleet's catalog. Null until the server runs.
+     */
+    private static volatile Runnable relaunch;
+
+    /** Whether this process was started by {@code pgfleet server} and can start again on another catalog. */
+    public static boolean canRelaunch() {
+        return relaunch != null;
+    }
+
+    /** Closes the running server and starts it again, on a thread of its own, after the current answer left. */
+    public static void relaunchSoon() {
+        Runnable again = relaunch;
+        if (again == null) {
+            throw new IllegalStateException("this pgfleet was not started by pgfleet server; it cannot start again");
+        }
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                    again.run();
+                },
+                "pgfleet-relaunch");
+        // Not a daemon: once the old context is closed, this thread alone keeps the JVM alive.
+        t.setDaemon(false);
+        t.start();
+    }
+
     @Override
     public Integer call() {
+        try {
+            useFleetCatalog();
+        } catch (PgfleetException e) {
+            System.err.println("pgfleet: " + e.getMessage());
+            return e.code().exitCode();
+        }
         List<String> properties = new ArrayList<>();
         add(properties, "pgfleet.home", home);
         add(properties, "server.port", port);
@@ -115,7 +163,14 @@ public class ServerOptions implements Callable<Integer> {
                 }
                 return 0;
             }
-            app.run(properties.toArray(String[]::new));
+            ConfigurableApplicationContext context = app.run(properties.toArray(String[]::new));
+            relaunch = () -> {
+                context.close();
+                int exit = call();
+                if (exit != 0) {
+                    System.exit(exit);
+                }
+            };
             return 0;
         } catch (RuntimeException e) {
             PgfleetException cause = findCause(e);
@@ -125,6 +180,31 @@ public class ServerOptions implements Callable<Integer> {
             }
             throw e;
         }
+    }
+
+    /**
+     * A host that joined a fleet (now with {@code --join-url}, or before) uses the catalog it learned; one
+     * given {@code --catalog-url} uses that.
+     */
+    private void useFleetCatalog() {
+        if (catalogUrl != null) {
+            if (joinUrl != null) {
+                throw new PgfleetException(
+                        io.pgfleet.core.ErrorCode.BAD_REQUEST, "--join-url and --catalog-url exclude each other");
+            }
+            return;
+        }
+        FleetMembership membership = new FleetMembership(FleetMembership.resolveHome(home));
+        java.util.Optional<FleetMembership.Catalog> catalog = membership.joined();
+        if (catalog.isEmpty() && joinUrl != null) {
+            catalog = java.util.Optional.of(membership.join(joinUrl, joinToken, hostId, false));
+            System.out.println("pgfleet: joined the fleet of " + joinUrl);
+        }
+        catalog.ifPresent(c -> {
+            catalogUrl = c.url();
+            catalogUser = c.user();
+            catalogPasswordFile = c.passwordFile();
+        });
     }
 
     private static PgfleetException findCause(Throwable e) {

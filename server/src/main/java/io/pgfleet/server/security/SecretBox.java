@@ -67,6 +67,14 @@ public class SecretBox {
     }
 
     /** Tells keys apart without revealing them: what the catalog stores to check every host has the fleet's key. */
+    /**
+     * The fleet's key itself, for a host that joins the fleet with a valid join token (it must decrypt
+     * what the others encrypted). Nothing else sends it anywhere.
+     */
+    public byte[] keyForJoiningHost() {
+        return key.getEncoded();
+    }
+
     public String fingerprint() {
         return mac("pgfleet key fingerprint").substring(0, 32);
     }

@@ -43,6 +43,15 @@ public final class ServerProcess {
      */
     public static ServerProcess launch(
             Path home, Path log, String address, List<String> jvmOptions, List<String> serverOptions) {
+        return launch(home, log, address, jvmOptions, serverOptions, null);
+    }
+
+    /**
+     * As {@link #launch(Path, Path, String, List, List)}, called with {@code adminKey} (null: the admin key
+     * the host wrote into its home): a host that joined a fleet holds none of its own.
+     */
+    public static ServerProcess launch(
+            Path home, Path log, String address, List<String> jvmOptions, List<String> serverOptions, String adminKey) {
         int apiPort = Ports.free();
         List<String> arguments = new java.util.ArrayList<>(
                 List.of("--home", home.toString(), "--bind", address, "--port", Integer.toString(apiPort)));
@@ -50,7 +59,12 @@ public final class ServerProcess {
         List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
         // Generous: on a machine shared by several builds a JVM start has taken 50 s and more.
         PgfleetProcess process = PgfleetProcess.start(command, address, apiPort, log, Duration.ofSeconds(240));
-        return new ServerProcess(process, Api.of(process.url(), Homes.adminKey(home)));
+        return new ServerProcess(process, Api.of(process.url(), adminKey != null ? adminKey : Homes.adminKey(home)));
+    }
+
+    /** The same process, called with another key. */
+    public ServerProcess withKey(String key) {
+        return new ServerProcess(process, api.withKey(key));
     }
 
     public Api api() {
