@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileStore;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -20,7 +22,7 @@ import java.util.Optional;
  * own {@link Finding#problem()}. A probe costs one small write and an fsync per directory.
  */
 public final class StorageProbe {
-    /** The probe's file; Postgres ignores unknown files at the top of its data directory. */
+    /** The probe's file, in the instance directory (or a directory mounted on its own). */
     static final String PROBE_FILE = "pgfleet.write-probe";
 
     private static final byte[] PROBE_BYTES = new byte[512];
@@ -37,10 +39,23 @@ public final class StorageProbe {
     private StorageProbe() {}
 
     /**
-     * The directories of one instance worth probing: its data directory once initdb has finished (a probe
-     * file must never be there when initdb checks that the directory is empty) and its log directory.
+     * Where to write to learn whether {@code directory} can be written: the directory itself, or, when it
+     * sits on the same file system as its instance directory, the instance directory beside it.
      */
-    public static List<Path> directoriesOf(InstancePaths paths) {
+    public record Target(Path writeIn, Path directory) {}
+
+    /**
+     * What to probe for one instance: its data directory once initdb has finished, and its log directory.
+     * In pgfleet's layout both sit on their instance directory's file system, and the probe writes there,
+     * never inside the data directory (where a base backup may be copying files, and where initdb wants an
+     * empty directory); a directory mounted on a file system of its own is probed in place.
+     */
+    static List<Target> targetsOf(InstancePaths paths) throws IOException {
+        List<Target> targets = new ArrayList<>();
+        if (!Files.isDirectory(paths.dir())) {
+            return targets;
+        }
+        FileStore own = Files.getFileStore(paths.dir());
         List<Path> dirs = new ArrayList<>();
         if (paths.hasDataDirectory()) {
             dirs.add(paths.data());
@@ -48,16 +63,39 @@ public final class StorageProbe {
         if (Files.isDirectory(paths.logDir())) {
             dirs.add(paths.logDir());
         }
-        return dirs;
+        boolean besideProbed = false;
+        for (Path dir : dirs) {
+            if (!Files.getFileStore(dir).equals(own)) {
+                targets.add(new Target(dir, dir));
+            } else if (!besideProbed) {
+                targets.add(new Target(paths.dir(), dir));
+                besideProbed = true;
+            }
+        }
+        return targets;
+    }
+
+    /** Probes one instance's data and log directories ({@link #targetsOf}); empty when both are fine. */
+    public static Optional<Finding> probe(InstancePaths paths, long minFreeBytes) {
+        List<Target> targets;
+        try {
+            targets = targetsOf(paths);
+        } catch (NoSuchFileException gone) {
+            return Optional.empty(); // removed meanwhile: whether it is missing is the health monitor's concern
+        } catch (IOException e) {
+            return Optional.of(classify(e, paths.dir()));
+        }
+        return probe(targets, minFreeBytes);
     }
 
     /**
      * The first directory that cannot be written, or that has less than {@code minFreeBytes} left to
      * unprivileged users; empty when every one is fine.
      */
-    public static Optional<Finding> probe(List<Path> directories, long minFreeBytes) {
-        for (Path dir : directories) {
-            Optional<Finding> finding = probe(dir, minFreeBytes);
+    public static Optional<Finding> probe(List<Target> targets, long minFreeBytes) {
+        for (Target target : targets) {
+            Optional<Finding> finding = probe(target.writeIn(), minFreeBytes)
+                    .map(f -> new Finding(f.problem(), f.message(), target.directory()));
             if (finding.isPresent()) {
                 return finding;
             }

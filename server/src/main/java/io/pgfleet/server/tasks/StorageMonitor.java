@@ -130,8 +130,7 @@ public class StorageMonitor implements SmartLifecycle {
      * update rolls back; the monitor records the problem on its own).
      */
     public Optional<StorageProbe.Finding> probe(InstanceRow instance) {
-        return StorageProbe.probe(
-                StorageProbe.directoriesOf(new InstancePaths(layout.instanceDir(instance.id()))), minFreeBytes);
+        return StorageProbe.probe(new InstancePaths(layout.instanceDir(instance.id())), minFreeBytes);
     }
 
     /**

@@ -37,9 +37,43 @@ class StorageProbeIT {
         return at;
     }
 
+    private static StorageProbe.Target here(Path directory) {
+        return new StorageProbe.Target(directory, directory);
+    }
+
+    @Test
+    void theProbeWritesBesideTheDataDirectoryUnlessItIsMountedOnItsOwn() throws IOException {
+        InstancePaths paths = new InstancePaths(dir.resolve("instance"));
+        Files.createDirectories(paths.data());
+        Files.writeString(paths.data().resolve("PG_VERSION"), "17\n");
+        Files.createDirectories(paths.logDir());
+        assertThat(StorageProbe.targetsOf(paths)).containsExactly(new StorageProbe.Target(paths.dir(), paths.data()));
+        run(
+                "mount",
+                "-t",
+                "tmpfs",
+                "-o",
+                "size=1m",
+                "pgfleet-it-probe",
+                paths.logDir().toString());
+        mounted = paths.logDir();
+        assertThat(StorageProbe.targetsOf(paths))
+                .containsExactly(
+                        new StorageProbe.Target(paths.dir(), paths.data()),
+                        new StorageProbe.Target(paths.logDir(), paths.logDir()));
+        try (OutputStream out = Files.newOutputStream(paths.logDir().resolve("filler"))) {
+            out.write(new byte[1 << 20]);
+        }
+        StorageProbe.Finding finding = StorageProbe.probe(paths, 0).orElseThrow();
+        assertThat(finding.directory()).isEqualTo(paths.logDir());
+        assertThat(finding.problem()).isEqualTo("no_space");
+        assertThat(paths.data().resolve(StorageProbe.PROBE_FILE)).doesNotExist();
+        assertThat(paths.dir().resolve(StorageProbe.PROBE_FILE)).doesNotExist();
+    }
+
     @Test
     void aWritableDirectoryPassesAndKeepsNoProbeFile() {
-        assertThat(StorageProbe.probe(List.of(dir), 0)).isEmpty();
+        assertThat(StorageProbe.probe(List.of(here(dir)), 0)).isEmpty();
         assertThat(dir.resolve(StorageProbe.PROBE_FILE)).doesNotExist();
     }
 
@@ -50,14 +84,16 @@ class StorageProbeIT {
             out.write(new byte[1 << 20]);
         }
         assertThat(Files.getFileStore(fs).getUsableSpace()).isZero();
-        StorageProbe.Finding finding = StorageProbe.probe(List.of(dir, fs), 0).orElseThrow();
+        StorageProbe.Finding finding =
+                StorageProbe.probe(List.of(here(dir), here(fs)), 0).orElseThrow();
         assertThat(finding.problem()).isEqualTo("no_space");
         assertThat(finding.message()).isEqualTo("no space left on device");
         assertThat(finding.directory()).isEqualTo(fs);
         assertThat(fs.resolve(StorageProbe.PROBE_FILE)).doesNotExist();
         Files.delete(fs.resolve("filler"));
-        assertThat(StorageProbe.probe(List.of(fs), 0)).as("space freed").isEmpty();
-        StorageProbe.Finding tight = StorageProbe.probe(List.of(fs), 2L << 20).orElseThrow();
+        assertThat(StorageProbe.probe(List.of(here(fs)), 0)).as("space freed").isEmpty();
+        StorageProbe.Finding tight =
+                StorageProbe.probe(List.of(here(fs)), 2L << 20).orElseThrow();
         assertThat(tight.problem()).as("1 MB free, 2 MB wanted").isEqualTo("no_space");
         assertThat(tight.message()).startsWith("almost no space left on device (");
     }
@@ -65,7 +101,7 @@ class StorageProbeIT {
     @Test
     void aReadOnlyFileSystemIsReadOnly() throws IOException {
         Path fs = mount("size=1m,ro");
-        StorageProbe.Finding finding = StorageProbe.probe(List.of(fs), 0).orElseThrow();
+        StorageProbe.Finding finding = StorageProbe.probe(List.of(here(fs)), 0).orElseThrow();
         assertThat(finding.problem()).isEqualTo("read_only");
         assertThat(finding.message()).isEqualTo("read-only file system");
     }
