@@ -95,18 +95,33 @@ public class StorageMonitor implements SmartLifecycle {
         timer.scheduleWithFixedDelay(this::checkAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** One round over this host's instances; a failure (a catalog outage) is logged, the next round retries. */
+    /**
+     * One round over this host's instances; a failure (a catalog outage, one instance's event) is logged and
+     * the round goes on, the next one retries.
+     */
     void checkAll() {
+        Map<String, StorageProblemRow> recorded;
+        List<InstanceRow> all;
         try {
-            Map<String, StorageProblemRow> recorded = storage.byHost(properties.hostId()).stream()
+            recorded = storage.byHost(properties.hostId()).stream()
                     .collect(Collectors.toMap(StorageProblemRow::instanceId, Function.identity()));
-            for (InstanceRow instance : instances.byHost(properties.hostId())) {
-                if (isProbed(instance)) {
-                    check(instance, recorded.get(instance.id()), null);
-                }
-            }
+            all = instances.byHost(properties.hostId());
         } catch (RuntimeException e) {
-            log.warn("storage monitor: round failed ({}); retrying in {} ms", e.getMessage(), interval.toMillis());
+            log.warn(
+                    "storage monitor: cannot read the catalog ({}); retrying in {} ms",
+                    e.getMessage(),
+                    interval.toMillis());
+            return;
+        }
+        for (InstanceRow instance : all) {
+            if (!isProbed(instance)) {
+                continue;
+            }
+            try {
+                check(instance, recorded.get(instance.id()), null);
+            } catch (RuntimeException e) {
+                log.warn("instance {}: storage check failed: {}", instance.id(), e.getMessage(), e);
+            }
         }
     }
 
