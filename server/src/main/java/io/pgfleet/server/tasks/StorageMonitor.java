@@ -23,9 +23,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -61,6 +65,12 @@ public class StorageMonitor implements SmartLifecycle {
     private final Set<String> unwritable = ConcurrentHashMap.newKeySet();
 
     private ScheduledExecutorService timer;
+    private static final Duration ON_DEMAND_WAIT = Duration.ofSeconds(2);
+    private final ExecutorService onDemand = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pgfleet-storage-probe");
+        t.setDaemon(true);
+        return t;
+    });
 
     public StorageMonitor(
             JdbcInstanceRepository instances,
@@ -118,7 +128,7 @@ public class StorageMonitor implements SmartLifecycle {
                 continue;
             }
             try {
-                check(instance, recorded.get(instance.id()), null);
+                record(instance, recorded.get(instance.id()), null, probe(instance));
             } catch (RuntimeException e) {
                 log.warn("instance {}: storage check failed: {}", instance.id(), e.getMessage(), e);
             }
@@ -137,15 +147,34 @@ public class StorageMonitor implements SmartLifecycle {
 
     /** Probes the instance now and records what changed; what it found wrong, if anything. */
     public Optional<StorageProbe.Finding> check(DatabaseRow db, InstanceRow instance) {
-        return check(instance, storage.find(instance.id()).orElse(null), db);
+        Optional<StorageProbe.Finding> finding = probeWithin(instance);
+        return record(instance, storage.find(instance.id()).orElse(null), db, finding);
+    }
+
+    private Optional<StorageProbe.Finding> probe(InstanceRow instance) {
+        return StorageProbe.probe(new InstancePaths(layout.instanceDir(instance.id())), minFreeBytes);
     }
 
     /**
-     * A probe that records nothing: what the update intake asks inside its own transaction (a refused
-     * update rolls back; the monitor records the problem on its own).
+     * A probe for a caller that must not hang with a hung file system (the health monitor, a request
+     * holding a database's row lock): one that has not finished within {@link #ON_DEMAND_WAIT} counts as
+     * unwritable. Its thread is left to finish or hang on its own.
      */
-    public Optional<StorageProbe.Finding> probe(InstanceRow instance) {
-        return StorageProbe.probe(new InstancePaths(layout.instanceDir(instance.id())), minFreeBytes);
+    private Optional<StorageProbe.Finding> probeWithin(InstanceRow instance) {
+        Future<Optional<StorageProbe.Finding>> probing = onDemand.submit(() -> probe(instance));
+        try {
+            return probing.get(ON_DEMAND_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return Optional.of(new StorageProbe.Finding(
+                    "io_error",
+                    "the write probe did not finish within " + ON_DEMAND_WAIT.toMillis() + " ms",
+                    new InstancePaths(layout.instanceDir(instance.id())).data()));
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while probing the storage of " + instance.id(), e);
+        }
     }
 
     /**
@@ -156,7 +185,7 @@ public class StorageMonitor implements SmartLifecycle {
     public void refuseIfUnwritable(DatabaseRow db, List<InstanceRow> touched, Predicate<String> isLocalHost) {
         for (InstanceRow instance : touched) {
             Optional<String> problem = isLocalHost.test(instance.hostId())
-                    ? probe(instance).map(f -> describe(f.directory(), f.message()))
+                    ? probeWithin(instance).map(f -> describe(f.directory(), f.message()))
                     : storage.find(instance.id()).map(r -> describe(Path.of(r.directory()), r.message()));
             if (problem.isPresent()) {
                 throw new PgfleetException(
@@ -172,9 +201,12 @@ public class StorageMonitor implements SmartLifecycle {
         return (directory.endsWith("log") ? "log" : "data") + " directory (" + message + ")";
     }
 
-    private synchronized Optional<StorageProbe.Finding> check(
-            InstanceRow instance, StorageProblemRow recorded, DatabaseRow knownDb) {
-        Optional<StorageProbe.Finding> finding = probe(instance);
+    /** Records what a probe found when it differs from what was recorded; returns the finding. */
+    private synchronized Optional<StorageProbe.Finding> record(
+            InstanceRow instance,
+            StorageProblemRow recorded,
+            DatabaseRow knownDb,
+            Optional<StorageProbe.Finding> finding) {
         if (finding.isPresent()) {
             unwritable.add(instance.id());
             StorageProbe.Finding f = finding.get();
@@ -251,6 +283,7 @@ public class StorageMonitor implements SmartLifecycle {
         if (timer != null) {
             timer.shutdownNow();
         }
+        onDemand.shutdownNow();
     }
 
     @Override
