@@ -80,7 +80,9 @@ export function databaseView(main, id) {
         h('td', null, i.port ?? ''),
         h('td', null, i.pooler_port ?? '—'),
         h('td', null, state(i.state), i.error ? h('div', {class: 'error small'}, i.error) : null,
-          (i.drift || []).length ? h('div', {class: 'warn small'}, 'drift: ' + i.drift.join('; ')) : null),
+          (i.drift || []).length ? h('div', {class: 'warn small'}, 'drift: ' + i.drift.join('; ')) : null,
+          i.storage && i.storage.writable === false
+            ? h('div', {class: 'error small'}, 'storage: ' + i.storage.message + ' (' + i.storage.directory + ')') : null),
         h('td', null, i.pending_restart ? 'yes' : 'no'),
         h('td', null, charts.get(i.id) || activityChart([], i.node_name)),
       ];

@@ -7,7 +7,7 @@ const TYPES = [
   'database.suspended', 'database.unsuspended', 'database.switchover', 'database.failover',
   'instance.state_changed', 'instance.deleted', 'instance.drift_detected', 'instance.drift_repaired',
   'instance.postmaster_died', 'instance.not_answering', 'instance.restart_gave_up', 'instance.role_changed',
-  'instance.promoted', 'pooler.restarted', 'host.state_changed',
+  'instance.promoted', 'instance.storage_unwritable', 'instance.storage_writable', 'pooler.restarted', 'host.state_changed',
   'task.created', 'task.scheduled', 'task.started', 'task.completed', 'task.failed', 'task.resumed',
   'task.canceled',
 ];

@@ -253,11 +253,22 @@ final class DbCommand {
                         Json.text(i, "pooler_port"),
                         session.console().state(Json.text(i, "state")),
                         i.path("pending_restart").asBoolean(false) ? "yes" : "no",
-                        Json.text(i, "error"));
+                        problems(i));
             }
             table.print(out);
             return 0;
         }
+    }
+
+    /** An instance's error and, when its disk cannot be written, the storage problem beside it. */
+    static String problems(JsonNode instance) {
+        String error = Json.text(instance, "error");
+        JsonNode storage = instance.path("storage");
+        if (!storage.path("writable").asBoolean(true)) {
+            String full = "storage: " + Json.text(storage, "message") + " (" + Json.text(storage, "directory") + ")";
+            return error == null ? full : error + "; " + full;
+        }
+        return error;
     }
 
     @Command(

@@ -19,6 +19,8 @@ public enum ErrorCode {
     NOTHING_PENDING(409, 4),
     /** The host the operation needs is unreachable (no heartbeat) or draining (no new instances). */
     HOST_UNAVAILABLE(409, 4),
+    /** An instance the operation would write to cannot write its data or log directory (a full disk). */
+    STORAGE_UNWRITABLE(409, 4),
     /** The catalog cannot be reached (its Postgres died or restarts): retry in a moment. */
     CATALOG_UNAVAILABLE(503, 5),
     INTERNAL(500, 1);

@@ -23,7 +23,8 @@ class ErrorCodeTest {
                         ErrorCode.PORT_CONFLICT,
                         ErrorCode.INVALID_STATE,
                         ErrorCode.OPERATION_IN_PROGRESS,
-                        ErrorCode.NOTHING_PENDING))
+                        ErrorCode.NOTHING_PENDING,
+                        ErrorCode.STORAGE_UNWRITABLE))
                 .allSatisfy(code -> assertThat(code.httpStatus()).isEqualTo(409));
     }
 

@@ -51,6 +51,12 @@ public final class Homes {
      * that failed half-way must not leave processes behind), then removes the directory.
      */
     public static void cleanUp(Path home) {
+        stopProcesses(home);
+        deleteTree(home);
+    }
+
+    /** Fast-stops every postmaster and PgBouncer running under {@code home} (its instances' and its catalog's). */
+    public static void stopProcesses(Path home) {
         Path instances = home.resolve("instances");
         if (Files.isDirectory(instances)) {
             try (Stream<Path> dirs = Files.list(instances)) {
@@ -63,7 +69,6 @@ public final class Homes {
             }
         }
         stopPostmaster(home.resolve("catalog/data/postmaster.pid"));
-        deleteTree(home);
     }
 
     private static void stopPostmaster(Path pidFile) {

@@ -125,8 +125,9 @@ public class DatabaseController {
         Map<java.util.UUID, List<InstanceRow>> byDb =
                 instances.byDatabases(page.stream().map(DatabaseRow::uuid).toList()).stream()
                         .collect(Collectors.groupingBy(InstanceRow::databaseUuid));
+        PgEdgeCompat.InstanceFacts facts = compat.facts();
         List<DatabaseView> views = page.stream()
-                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of()), compat.facts()))
+                .map(row -> DatabaseView.of(row, byDb.getOrDefault(row.uuid(), List.of()), facts))
                 .toList();
         return new DatabaseList(
                 views,

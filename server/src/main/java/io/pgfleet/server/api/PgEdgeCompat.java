@@ -4,8 +4,12 @@ import io.pgfleet.server.agent.PostgresDistribution;
 import io.pgfleet.server.api.Views.TaskView;
 import io.pgfleet.server.catalog.CatalogRows.TaskRow;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
+import io.pgfleet.server.catalog.JdbcStorageRepository;
 import io.pgfleet.server.config.PgfleetProperties;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.springframework.stereotype.Component;
 
 /**
@@ -24,8 +28,14 @@ public class PgEdgeCompat {
     private final PostgresDistribution distribution;
     private final PgfleetProperties properties;
 
+    private final JdbcStorageRepository storage;
+
     public PgEdgeCompat(
-            JdbcInstanceRepository instances, PostgresDistribution distribution, PgfleetProperties properties) {
+            JdbcInstanceRepository instances,
+            PostgresDistribution distribution,
+            PgfleetProperties properties,
+            JdbcStorageRepository storage) {
+        this.storage = storage;
         this.instances = instances;
         this.distribution = distribution;
         this.properties = properties;
@@ -48,10 +58,29 @@ public class PgEdgeCompat {
         String hostname();
 
         String fullVersion(String major);
+
+        /** The instance's storage as the catalog records it (its host's last write probe). */
+        Views.StorageView storage(String instanceId);
     }
 
+    /** Facts for one answer: the fleet's storage problems (usually none) are read once, when first asked. */
     public InstanceFacts facts() {
         return new InstanceFacts() {
+            private Map<String, JdbcStorageRepository.StorageProblemRow> problems;
+
+            @Override
+            public Views.StorageView storage(String instanceId) {
+                if (problems == null) {
+                    problems = storage.all().stream()
+                            .collect(Collectors.toMap(
+                                    JdbcStorageRepository.StorageProblemRow::instanceId, Function.identity()));
+                }
+                JdbcStorageRepository.StorageProblemRow p = problems.get(instanceId);
+                return p == null
+                        ? Views.StorageView.WRITABLE
+                        : new Views.StorageView(false, p.problem(), p.message(), p.directory(), p.since());
+            }
+
             @Override
             public String hostname() {
                 return properties.advertiseHost();

@@ -27,6 +27,7 @@ public final class Views {
             boolean pendingRestart,
             String error,
             List<String> drift,
+            StorageView storage,
             Instant createdAt,
             Instant updatedAt,
             PgEdgeCompat.PostgresStatus postgres,
@@ -44,12 +45,22 @@ public final class Views {
                     row.pendingRestart(),
                     row.error(),
                     row.drift(),
+                    facts.storage(row.id()),
                     row.createdAt(),
                     row.updatedAt(),
                     new PgEdgeCompat.PostgresStatus(
                             facts.fullVersion(row.postgresVersion()), row.pendingRestart(), PgEdgeCompat.PRIMARY),
                     PgEdgeCompat.ConnectionInfo.of(facts.hostname(), row.port()));
         }
+    }
+
+    /**
+     * Whether the instance can write its data and log directories, as its host's last write probe found:
+     * {@code {"writable": true}}, or the problem ({@code no_space}, {@code quota_exceeded}, {@code read_only},
+     * {@code permission_denied}, {@code io_error}), what the system said, where, and since when.
+     */
+    public record StorageView(boolean writable, String problem, String message, String directory, Instant since) {
+        static final StorageView WRITABLE = new StorageView(true, null, null, null, null);
     }
 
     public record DatabaseView(

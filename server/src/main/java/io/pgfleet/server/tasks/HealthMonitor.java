@@ -45,7 +45,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * server log; one whose directory cannot be read becomes {@code unknown}; a pooler that died is
  * started again. A {@code failed} instance whose spec says {@code restart_policy: always} gets a
  * {@code heal_instance} task, scheduled after an exponential backoff, until
- * {@code heal-max-failures} automatic restarts within {@code heal-window} have not kept it up.
+ * {@code heal-max-failures} automatic restarts within {@code heal-window} have not kept it up; none is
+ * scheduled while its storage cannot be written ({@link StorageMonitor}), since a restart cannot help then.
  *
  * <p>The monitor only observes: an instance a task is working on is left alone, and every change is
  * a compare-and-set from the state it saw, so it never overrules a workflow.
@@ -71,6 +72,7 @@ public class HealthMonitor implements SmartLifecycle {
     private final TaskRunner runner;
     private final TransactionTemplate tx;
     private final HostLoss hostLoss;
+    private final StorageMonitor storage;
     private final Map<String, Integer> silentRounds = new ConcurrentHashMap<>();
     private final Set<String> reportedSilent = ConcurrentHashMap.newKeySet();
     /** When each instance last answered a probe (System.nanoTime). */
@@ -92,8 +94,10 @@ public class HealthMonitor implements SmartLifecycle {
             HealingProperties healing,
             TaskRunner runner,
             TransactionTemplate tx,
-            HostLoss hostLoss) {
+            HostLoss hostLoss,
+            StorageMonitor storage) {
         this.hostLoss = hostLoss;
+        this.storage = storage;
         this.databases = databases;
         this.instances = instances;
         this.tasks = tasks;
@@ -216,7 +220,11 @@ public class HealthMonitor implements SmartLifecycle {
         }
         if (!agent.isRunning(runtimes.of(db, instance))) {
             List<String> logTail = ServerLog.tail(paths.logFile(), 20);
-            String reason = "the postmaster is not running (killed or crashed); server log: "
+            // A full disk is the likely cause of a crash (a PANIC on WAL): probe now, so the status says so.
+            String cause = storage.check(db, instance)
+                    .map(f -> "; its storage cannot be written (" + f.message() + " in " + f.directory() + ")")
+                    .orElse("");
+            String reason = "the postmaster is not running (killed or crashed)" + cause + "; server log: "
                     + String.join(" | ", logTail.subList(Math.max(0, logTail.size() - 5), logTail.size()));
             if (states.moveFrom(db, instance.id(), instance.state(), InstanceState.FAILED, reason)) {
                 events.record(
@@ -307,6 +315,9 @@ public class HealthMonitor implements SmartLifecycle {
         boolean gaveUp = instance.error() != null && instance.error().startsWith(GAVE_UP);
         if (db.spec().effectiveRestartPolicy() != RestartPolicy.ALWAYS || db.suspended() || gaveUp) {
             return; // decided without a catalog query
+        }
+        if (storage.isUnwritable(instance.id())) {
+            return; // a restart cannot help while its disk is full; it resumes once the storage is writable
         }
         List<TaskRow> recent =
                 tasks.recentForInstance(instance.id(), Instant.now().minus(healing.healWindow()));

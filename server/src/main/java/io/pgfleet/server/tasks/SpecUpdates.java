@@ -64,6 +64,7 @@ public class SpecUpdates {
     private final Intake intake;
     private final Json json;
     private final io.pgfleet.server.fleet.Placement placement;
+    private final StorageMonitor storageMonitor;
 
     public SpecUpdates(
             JdbcDatabaseRepository databases,
@@ -82,8 +83,10 @@ public class SpecUpdates {
             Intake intake,
             Json json,
             VersionSettings versionSettings,
-            io.pgfleet.server.fleet.Placement placement) {
+            io.pgfleet.server.fleet.Placement placement,
+            StorageMonitor storageMonitor) {
         this.placement = placement;
+        this.storageMonitor = storageMonitor;
         this.versionSettings = versionSettings;
         this.databases = databases;
         this.instances = instances;
@@ -128,6 +131,13 @@ public class SpecUpdates {
             Map<String, Object> previous =
                     UpdateRollback.snapshot(db, current, databases.userPasswords(db.uuid()), json);
             DatabaseSpec desired = completeUpdate(db.spec(), request.spec());
+            // Every kept instance gets its configuration written and its roles reconciled: a full disk refuses.
+            storageMonitor.refuseIfUnwritable(
+                    db,
+                    current.stream()
+                            .filter(i -> desired.node(i.nodeName()).isPresent())
+                            .toList(),
+                    placement::isLocal);
             Map<String, ServerParameter> settings = Map.of();
             if (!desired.effectiveConfs().equals(db.spec().effectiveConfs())) {
                 // A running instance's own pg_settings; with none running (a Postgres that will not start
