@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileStore;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -55,7 +54,9 @@ public final class StorageProbe {
         if (!Files.isDirectory(paths.dir())) {
             return targets;
         }
-        FileStore own = Files.getFileStore(paths.dir());
+        // Device numbers (one stat each) tell file systems apart; Files.getFileStore would parse
+        // /proc/mounts for every directory, every round, for every instance.
+        Object own = device(paths.dir());
         List<Path> dirs = new ArrayList<>();
         if (paths.hasDataDirectory()) {
             dirs.add(paths.data());
@@ -65,7 +66,7 @@ public final class StorageProbe {
         }
         boolean besideProbed = false;
         for (Path dir : dirs) {
-            if (!Files.getFileStore(dir).equals(own)) {
+            if (!device(dir).equals(own)) {
                 targets.add(new Target(dir, dir));
             } else if (!besideProbed) {
                 targets.add(new Target(paths.dir(), dir));
@@ -120,7 +121,7 @@ public final class StorageProbe {
             // may not. And a few KB are no room for Postgres: it PANICs when it cannot create its next WAL
             // segment (16 MB), and a crashed one frees a few KB (its temporary files) that must not pass for
             // a healed disk.
-            long usable = Files.getFileStore(dir).getUsableSpace();
+            long usable = dir.toFile().getUsableSpace(); // statvfs, as an unprivileged user sees it
             if (usable < minFreeBytes) {
                 return Optional.of(new Finding(
                         "no_space",
@@ -134,6 +135,10 @@ public final class StorageProbe {
         } catch (IOException e) {
             return Optional.of(classify(e, dir));
         }
+    }
+
+    private static Object device(Path dir) throws IOException {
+        return Files.getAttribute(dir, "unix:dev");
     }
 
     private static long kib(long bytes) {
