@@ -406,6 +406,14 @@ public final class SpecValidator {
             String field = "spec.postgresql_conf." + abbreviate(name);
             ServerParameter parameter = settings.get(name);
             if (parameter == null) {
+                // Postgres' names are case-insensitive: "timezone" is pg_settings' "TimeZone".
+                parameter = settings.entrySet().stream()
+                        .filter(e -> e.getKey().equalsIgnoreCase(name))
+                        .map(Map.Entry::getValue)
+                        .findFirst()
+                        .orElse(null);
+            }
+            if (parameter == null) {
                 if (!name.contains(".")) {
                     errors.add(new FieldError(field, "is not a parameter of this PostgreSQL server"));
                 }

@@ -77,4 +77,14 @@ class ServerParameterTest {
                 .extracting(FieldError::field)
                 .containsExactly("spec.postgresql_conf.no_such_thing", "spec.postgresql_conf.work_mem");
     }
+
+    @Test
+    void namesMatchWhateverTheirCaseAsPostgresReadsThem() {
+        Map<String, ServerParameter> settings = Map.of("work_mem", WORK_MEM);
+        assertThat(SpecValidator.checkParameters(Map.of("WORK_MEM", "8MB"), settings))
+                .isEmpty();
+        assertThat(SpecValidator.checkParameters(Map.of("Work_Mem", "huge"), settings))
+                .extracting(FieldError::field)
+                .containsExactly("spec.postgresql_conf.Work_Mem");
+    }
 }

@@ -201,6 +201,37 @@ public class InstanceAgent {
     }
 
     /**
+     * Postgres keeps running on its old values for a file it cannot apply (a value its check rejects,
+     * such as an unknown time zone): such an update must fail, and be rolled back, rather than complete
+     * while Postgres ignores it. pg_file_settings names each rejected line; settings that merely wait
+     * for a restart are not errors.
+     */
+    private void refuseUnloadableFile(InstanceRuntime instance) {
+        List<String> rejected = new ArrayList<>();
+        try (Connection c = connect(instance, "postgres");
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("""
+                        SELECT coalesce(f.name, '(line ' || f.sourceline || ')'), f.setting, f.error
+                        FROM pg_file_settings f LEFT JOIN pg_settings s ON lower(s.name) = lower(f.name)
+                        WHERE f.error IS NOT NULL AND NOT coalesce(s.pending_restart, false)
+                          AND f.error <> 'parameter cannot be changed without restarting the server'
+                        ORDER BY f.seqno""")) {
+            while (rs.next()) {
+                rejected.add(rs.getString(1) + " = '" + rs.getString(2) + "' (" + rs.getString(3) + ")");
+            }
+        } catch (SQLException e) {
+            throw new PgfleetException(
+                    ErrorCode.INTERNAL, instance.subject() + ": reading pg_file_settings failed: " + e.getMessage(), e);
+        }
+        if (!rejected.isEmpty()) {
+            throw new PgfleetException(
+                    ErrorCode.INVALID_SPEC,
+                    instance.subject() + ": PostgreSQL rejected its configuration and kept the old values: "
+                            + String.join("; ", rejected));
+        }
+    }
+
+    /**
      * Reloads the configuration already written and waits until new sessions see it: the reloadable
      * parameters at their new values, the postmaster ones marked pending_restart. Returns whether any
      * setting now waits for a restart, as pg_settings reports it.
@@ -215,6 +246,7 @@ public class InstanceAgent {
         } catch (SQLException e) {
             throw new PgfleetException(ErrorCode.INTERNAL, subject + ": reload failed: " + e.getMessage(), e);
         }
+        refuseUnloadableFile(instance);
         // pg_reload_conf() only signals the postmaster; new sessions see the change a moment later.
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {

@@ -75,34 +75,55 @@ public class EventStream implements SmartLifecycle {
         return emitter;
     }
 
+    /**
+     * One round over the subscribers. Nothing may escape it: an exception out of a scheduled task ends
+     * the schedule for good, and every stream would then hang without events or keep-alives.
+     */
     private void poll() {
         for (Subscriber s : subscribers) {
             try {
-                List<EventRow> batch = events.list(s.filter, s.cursor, 500);
-                for (EventRow e : batch) {
-                    s.emitter.send(SseEmitter.event()
-                            .id(Long.toString(e.eventId()))
-                            .name(e.type())
-                            .data(e));
-                    s.cursor = e.eventId();
-                    s.lastWriteNanos = System.nanoTime();
-                }
-                if (System.nanoTime() - s.lastWriteNanos > keepAlive.toNanos()) {
-                    s.emitter.send(SseEmitter.event().comment("keep-alive"));
-                    s.lastWriteNanos = System.nanoTime();
-                }
-            } catch (IOException | IllegalStateException e) {
-                // The client went away: drop it; it can reconnect with Last-Event-ID.
-                log.debug("event stream subscriber gone: {}", e.getMessage());
-                subscribers.remove(s);
-                s.emitter.completeWithError(e);
+                pollOne(s);
             } catch (RuntimeException e) {
-                // Its query failed: end the stream now rather than retry every poll. The client reconnects
-                // with Last-Event-ID (the CLI does), so no event is lost.
-                log.info("event stream: reading events failed: {}; ending that stream", e.getMessage());
-                subscribers.remove(s);
-                s.emitter.complete();
+                log.error("event stream: a subscriber failed unexpectedly ({}); dropping it", e.getMessage(), e);
+                drop(s, () -> s.emitter.completeWithError(e));
             }
+        }
+    }
+
+    private void pollOne(Subscriber s) {
+        try {
+            List<EventRow> batch = events.list(s.filter, s.cursor, 500);
+            for (EventRow e : batch) {
+                s.emitter.send(SseEmitter.event()
+                        .id(Long.toString(e.eventId()))
+                        .name(e.type())
+                        .data(e));
+                s.cursor = e.eventId();
+                s.lastWriteNanos = System.nanoTime();
+            }
+            if (System.nanoTime() - s.lastWriteNanos > keepAlive.toNanos()) {
+                s.emitter.send(SseEmitter.event().comment("keep-alive"));
+                s.lastWriteNanos = System.nanoTime();
+            }
+        } catch (IOException | IllegalStateException e) {
+            // The client went away (or the emitter already ended): drop it; it can reconnect with Last-Event-ID.
+            log.debug("event stream subscriber gone: {}", e.getMessage());
+            drop(s, () -> s.emitter.completeWithError(e));
+        } catch (org.springframework.dao.DataAccessException e) {
+            // Its query failed: end the stream now rather than retry every poll. The client reconnects
+            // with Last-Event-ID (the CLI does), so no event is lost.
+            log.info("event stream: reading events failed: {}; ending that stream", e.getMessage());
+            drop(s, s.emitter::complete);
+        }
+    }
+
+    /** Removes the subscriber, then ends its emitter; an emitter that already ended is fine. */
+    private void drop(Subscriber s, Runnable end) {
+        subscribers.remove(s);
+        try {
+            end.run();
+        } catch (IllegalStateException alreadyEnded) {
+            log.debug("event stream: the emitter had already ended: {}", alreadyEnded.getMessage());
         }
     }
 
