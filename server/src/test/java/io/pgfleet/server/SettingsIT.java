@@ -110,14 +110,14 @@ class SettingsIT {
     void anUpdatePostgresWouldNotApplyFailsAndIsRolledBack() throws Exception {
         api.awaitTask(
                 "tz",
-                api.post("/v1/databases", create("tz", "{\"timezone\": \"Europe/Paris\"}", "always"))
+                api.post("/v1/databases", create("tz", "{\"log_timezone\": \"Europe/Paris\"}", "always"))
                         .expect(202)
                         .body());
         // A string setting: its value passes the pg_settings check, and Postgres' own check rejects it.
         JsonNode task = api.post("/v1/databases/tz", """
                         {"spec": {"database_name": "app", "nodes": [{"name": "n1"}],
                          "database_users": [{"username": "app", "password": "app-pass-1", "db_owner": true}],
-                         "postgresql_conf": {"timezone": "Mars/Olympus_Mons"}}}""").expect(202).body();
+                         "postgresql_conf": {"log_timezone": "Mars/Olympus_Mons"}}}""").expect(202).body();
         String taskId = task.path("task").path("task_id").asString();
         org.awaitility.Awaitility.await()
                 .atMost(java.time.Duration.ofSeconds(60))
@@ -125,16 +125,16 @@ class SettingsIT {
                         .contains(api.task("tz", taskId).path("status").asString()));
         JsonNode ended = api.task("tz", taskId);
         assertThat(ended.path("status").asString()).isEqualTo("failed");
-        assertThat(ended.path("error").asString()).contains("timezone", "Mars/Olympus_Mons");
+        assertThat(ended.path("error").asString()).contains("log_timezone", "Mars/Olympus_Mons");
         assertThat(api.database("tz")
                         .path("spec")
                         .path("postgresql_conf")
-                        .path("timezone")
+                        .path("log_timezone")
                         .asString())
                 .isEqualTo("Europe/Paris");
         int port = api.instance("tz", "n1").path("port").asInt();
         try (Connection c = Postgres.connect(port, "app", "app", "app-pass-1")) {
-            assertThat(Postgres.queryOne(c, "SHOW timezone")).isEqualTo("Europe/Paris");
+            assertThat(Postgres.queryOne(c, "SHOW log_timezone")).isEqualTo("Europe/Paris");
         }
         assertThat(api.instanceState("tz", "n1")).isEqualTo("available");
     }
