@@ -20,6 +20,7 @@ public sealed interface TaskRequest {
             case HEAL_INSTANCE -> HealInstance.class;
             case SUSPEND -> Suspend.class;
             case UNSUSPEND -> Unsuspend.class;
+            case SWITCHOVER -> Switchover.class;
         };
     }
 
@@ -85,6 +86,16 @@ public sealed interface TaskRequest {
     record Unsuspend() implements TaskRequest {
         public TaskType type() {
             return TaskType.UNSUSPEND;
+        }
+    }
+
+    /**
+     * A planned move of node {@code node}'s primary role away from {@code oldPrimaryId}; to
+     * {@code candidateInstanceId}, or (null) to the replica that replayed most.
+     */
+    record Switchover(String node, String oldPrimaryId, String candidateInstanceId) implements TaskRequest {
+        public TaskType type() {
+            return TaskType.SWITCHOVER;
         }
     }
 }

@@ -1,0 +1,435 @@
+package io.pgfleet.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.pgfleet.server.support.Api;
+import io.pgfleet.server.support.CatalogPostgres;
+import io.pgfleet.server.support.ServerProcess;
+import io.pgfleet.server.support.ServerUnderTest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A replicated node on a fleet of three pgfleet hosts (child processes on 127.0.0.1-3, one catalog),
+ * shared by the tests in order: one primary and two streaming replicas, then a switchover under a
+ * writer and the old primary's rejoin. A checker thread asserts throughout that no two instances of
+ * the node accept writes at once.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReplicasIT {
+    private static final String PW = "ha-owner-pw";
+    private final List<Path> homes = new ArrayList<>();
+    private final List<ServerProcess> hosts = new ArrayList<>();
+    private final List<Path> logs = new ArrayList<>();
+    private final List<String> violations = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean checking = new AtomicBoolean();
+    private final AtomicLong checks = new AtomicLong();
+    private CatalogPostgres catalog;
+    private Thread checker;
+    private List<JsonNode> instances = List.of();
+
+    @BeforeAll
+    void startFleet() throws Exception {
+        assumeTrue(CatalogPostgres.isInstalled(), "the replica test needs Debian's postgresql-15");
+        catalog = CatalogPostgres.start(ServerUnderTest.port(7992));
+        Path logDir = Files.createDirectories(Path.of("target/it-logs"));
+        for (int i = 1; i <= 3; i++) {
+            Path home = ServerUnderTest.newHome("rep" + i);
+            homes.add(home);
+            logs.add(logDir.resolve("replicas-host-" + i + "-" + home.getFileName() + ".log"));
+        }
+        hosts.add(launch(1));
+        for (int i = 2; i <= 3; i++) {
+            Path secrets = Files.createDirectories(homes.get(i - 1).resolve("secrets"));
+            Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
+            for (String file : List.of("secret.key", "admin.key")) {
+                Files.copy(
+                        homes.get(0).resolve("secrets").resolve(file),
+                        secrets.resolve(file),
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        // Hosts 2 and 3 start side by side: on a loaded machine one start takes most of a minute.
+        java.util.concurrent.CompletableFuture<ServerProcess> second =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> launch(2));
+        ServerProcess third = launch(3);
+        hosts.add(second.join());
+        hosts.add(third);
+    }
+
+    private ServerProcess launch(int i) {
+        String address = "127.0.0." + i;
+        return ServerProcess.launch(
+                homes.get(i - 1),
+                logs.get(i - 1),
+                address,
+                List.of(),
+                List.of(
+                        "--host-id",
+                        "host-" + i,
+                        "--catalog-url",
+                        catalog.jdbcUrl(),
+                        "--catalog-user",
+                        "pgfleet",
+                        "--advertise-host",
+                        address,
+                        "--listen-addresses",
+                        address,
+                        "--port-range",
+                        ServerUnderTest.port(7950) + "-" + ServerUnderTest.port(7989),
+                        "--host-timeout",
+                        "5s",
+                        "--pg-bin-dir",
+                        CatalogPostgres.BIN.toString()));
+    }
+
+    @AfterAll
+    void stopFleet() throws Exception {
+        checking.set(false);
+        if (checker != null) {
+            checker.join(5000);
+        }
+        for (ServerProcess host : hosts) {
+            if (host != null && host.isAlive()) {
+                host.kill();
+            }
+        }
+        for (Path home : homes) {
+            for (String dir : ServerProcess.postmastersUnder(home)) {
+                killPostmaster(Path.of(dir));
+            }
+            ServerUnderTest.cleanUp(home);
+        }
+        if (catalog != null) {
+            catalog.close();
+        }
+    }
+
+    private Api api(int host) {
+        return hosts.get(host - 1).api();
+    }
+
+    private Api liveApi() {
+        for (ServerProcess host : hosts) {
+            if (host.isAlive()) {
+                return host.api();
+            }
+        }
+        throw new IllegalStateException("no host alive");
+    }
+
+    @Test
+    @Order(1)
+    void aNodeOnThreeHostsHasOnePrimaryAndTwoStreamingReplicas() throws Exception {
+        JsonNode accepted =
+                api(2).post("/v1/databases", """
+                        {"id": "ha", "spec": {"database_name": "app", "nodes": [{"name": "n1", "host_ids": ["host-1", "host-2", "host-3"]}],
+                         "database_users": [{"username": "owner", "password": "%s", "db_owner": true}]}}""".formatted(PW)).expect(202).body();
+        api(2).awaitTask("ha", accepted);
+        JsonNode db = api(1).database("ha");
+        assertThat(db.path("state").asString()).isEqualTo("available");
+        instances = new ArrayList<>();
+        db.path("instances").forEach(instances::add);
+        assertThat(instances).hasSize(3);
+        assertThat(instances.stream().filter(i -> i.path("role").asString().equals("primary")))
+                .singleElement()
+                .satisfies(p -> assertThat(p.path("host_id").asString()).isEqualTo("host-1"));
+        startChecker();
+        execute(primaryUrl(), "create table t (id bigint primary key)", "insert into t values (1), (2), (3)");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode now = api(3).database("ha");
+            for (JsonNode instance : now.path("instances")) {
+                if (instance.path("role").asString().equals("replica")) {
+                    assertThat(instance.path("replication").path("state").asString())
+                            .as(instance.toString())
+                            .isEqualTo("streaming");
+                    assertThat(instance.path("replication").path("lag_bytes").isNumber())
+                            .isTrue();
+                }
+            }
+        });
+        for (JsonNode instance : instances) {
+            if (instance.path("role").asString().equals("replica")) {
+                String url = direct(instance);
+                await().atMost(Duration.ofSeconds(10))
+                        .untilAsserted(() ->
+                                assertThat(query(url, "select count(*) from t")).isEqualTo("3"));
+                SQLException refused = null;
+                try {
+                    execute(url, "insert into t values (99)");
+                } catch (SQLException e) {
+                    refused = e;
+                }
+                assertThat((Object) refused).as("a write on a replica").isNotNull();
+                assertThat(refused.getSQLState()).isEqualTo("25006"); // read_only_sql_transaction
+            }
+        }
+        JsonNode connection =
+                api(1).get("/v1/databases/ha/connection").expect(200).body();
+        JsonNode node = connection.path("nodes").get(0);
+        assertThat(node.path("primary_url").asString()).contains("target_session_attrs=read-write");
+        assertThat(node.path("read_only_url").asString()).contains("target_session_attrs=read-only");
+        assertThat(query(primaryUrl(), "select inet_server_addr()::text")).startsWith("127.0.0.1");
+    }
+
+    @Test
+    @Order(3)
+    void aSwitchoverUnderAWriterLosesNoAcknowledgedRow() throws Exception {
+        Writer writer = new Writer(1000);
+        writer.start();
+        Thread.sleep(1000);
+        long switchStarted = System.nanoTime();
+        JsonNode accepted = api(3).post("/v1/databases/ha/switchover", "{\"node\": \"n1\"}")
+                .expect(202)
+                .body();
+        Api.Response second = api(2).post("/v1/databases/ha/switchover", "{\"node\": \"n1\"}");
+        assertThat(second.status()).isEqualTo(409);
+        api(3).awaitTask("ha", accepted);
+        long switchedMs = (System.nanoTime() - switchStarted) / 1_000_000;
+        Thread.sleep(1000);
+        writer.stopAndJoin();
+        System.out.println("replicas: switchover writer stall " + writer.maxStallMs() + " ms, " + writer.acked.size()
+                + " rows acknowledged, task " + switchedMs + " ms");
+        JsonNode primary = primaryInstance();
+        assertThat(primary.path("host_id").asString()).isNotEqualTo("host-1");
+        assertAllAcknowledgedRowsOn(writer);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode old = instanceOn("host-1");
+            assertThat(old.path("role").asString()).isEqualTo("replica");
+            assertThat(old.path("state").asString()).isEqualTo("available");
+        });
+        assertThat(violations).isEmpty();
+    }
+
+    // ---- helpers ----
+
+    private JsonNode primaryInstance() {
+        for (JsonNode i : liveApi().database("ha").path("instances")) {
+            if (i.path("role").asString().equals("primary")) {
+                return i;
+            }
+        }
+        throw new AssertionError("no primary");
+    }
+
+    private JsonNode instanceOn(String host) {
+        for (JsonNode i : liveApi().database("ha").path("instances")) {
+            if (i.path("host_id").asString().equals(host)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no instance on " + host);
+    }
+
+    private JsonNode instanceById(String id) {
+        for (JsonNode i : liveApi().database("ha").path("instances")) {
+            if (i.path("id").asString().equals(id)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no instance " + id);
+    }
+
+    private static String address(JsonNode instance) {
+        return "127.0.0." + instance.path("host_id").asString().substring(5);
+    }
+
+    private static String direct(JsonNode instance) {
+        return "jdbc:postgresql://" + address(instance) + ":"
+                + instance.path("port").asInt() + "/app";
+    }
+
+    private String primaryUrl() {
+        List<String> hostsAndPorts = new ArrayList<>();
+        for (JsonNode i : instances) {
+            hostsAndPorts.add(address(i) + ":" + i.path("port").asInt());
+        }
+        return "jdbc:postgresql://" + String.join(",", hostsAndPorts) + "/app?targetServerType=primary";
+    }
+
+    private void assertAllAcknowledgedRowsOn(Writer writer) throws SQLException {
+        Set<Long> present = ConcurrentHashMap.newKeySet();
+        try (Connection c = connect(primaryUrl());
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select id from t")) {
+            while (rs.next()) {
+                present.add(rs.getLong(1));
+            }
+        }
+        List<Long> missing =
+                writer.acked.stream().filter(id -> !present.contains(id)).toList();
+        assertThat(missing).as("acknowledged rows missing after the move").isEmpty();
+    }
+
+    private void startChecker() {
+        checking.set(true);
+        List<JsonNode> watched = List.copyOf(instances);
+        checker = new Thread(
+                () -> {
+                    while (checking.get()) {
+                        List<String> writable = new ArrayList<>();
+                        for (JsonNode i : watched) {
+                            try (Connection c = connect(direct(i));
+                                    Statement st = c.createStatement();
+                                    ResultSet rs = st.executeQuery("select not pg_is_in_recovery()")) {
+                                rs.next();
+                                if (rs.getBoolean(1)) {
+                                    writable.add(i.path("host_id").asString());
+                                }
+                            } catch (SQLException e) {
+                                // down or starting: not writable
+                            }
+                        }
+                        checks.incrementAndGet();
+                        if (writable.size() > 1) {
+                            violations.add(System.currentTimeMillis() + ": writable at once on " + writable);
+                        }
+                        try {
+                            Thread.sleep(100);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                },
+                "two-primaries-checker");
+        checker.setDaemon(true);
+        checker.start();
+    }
+
+    /** Inserts rows through the primary URL, reconnecting after a failure; records what was acknowledged. */
+    private final class Writer extends Thread {
+        final List<Long> acked = new CopyOnWriteArrayList<>();
+        final AtomicLong lastAckNanos = new AtomicLong();
+        final java.util.concurrent.atomic.AtomicReference<String> lastAckServer =
+                new java.util.concurrent.atomic.AtomicReference<>("");
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final long base;
+        private long maxStallNanos;
+
+        Writer(long base) {
+            super("writer");
+            this.base = base;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            long next = base;
+            Connection c = null;
+            long last = System.nanoTime();
+            while (running.get()) {
+                try {
+                    if (c == null) {
+                        c = connect(primaryUrl());
+                    }
+                    String server;
+                    try (PreparedStatement ps =
+                            c.prepareStatement("insert into t values (?) returning inet_server_addr()::text")) {
+                        ps.setLong(1, next);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            server = rs.getString(1);
+                        }
+                    }
+                    acked.add(next);
+                    long now = System.nanoTime();
+                    lastAckServer.set(server);
+                    maxStallNanos = Math.max(maxStallNanos, now - last);
+                    last = now;
+                    lastAckNanos.set(now);
+                    next++;
+                    Thread.sleep(20);
+                } catch (SQLException e) {
+                    next++; // unknown outcome: never counted as acknowledged
+                    try {
+                        if (c != null) {
+                            c.close();
+                        }
+                    } catch (SQLException ignored) {
+                        // the connection is gone anyway
+                    }
+                    c = null;
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        void stopAndJoin() throws InterruptedException {
+            running.set(false);
+            join(30_000);
+        }
+
+        long maxStallMs() {
+            return maxStallNanos / 1_000_000;
+        }
+    }
+
+    private static Connection connect(String url) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", "owner");
+        props.setProperty("password", PW);
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "10");
+        return DriverManager.getConnection(url, props);
+    }
+
+    private static void execute(String url, String... sql) throws SQLException {
+        try (Connection c = connect(url);
+                Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
+            }
+        }
+    }
+
+    private static String query(String url, String sql) throws SQLException {
+        try (Connection c = connect(url);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private static void killPostmaster(Path data) throws Exception {
+        Path pidFile = data.resolve("postmaster.pid");
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        String pid = Files.readAllLines(pidFile).get(0).trim();
+        new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor();
+    }
+}
