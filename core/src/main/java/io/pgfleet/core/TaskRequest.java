@@ -21,6 +21,7 @@ public sealed interface TaskRequest {
             case SUSPEND -> Suspend.class;
             case UNSUSPEND -> Unsuspend.class;
             case SWITCHOVER -> Switchover.class;
+            case FAILOVER -> Failover.class;
         };
     }
 
@@ -96,6 +97,25 @@ public sealed interface TaskRequest {
     record Switchover(String node, String oldPrimaryId, String candidateInstanceId) implements TaskRequest {
         public TaskType type() {
             return TaskType.SWITCHOVER;
+        }
+    }
+
+    /**
+     * A promotion of a replica of {@code node} because its primary {@code oldPrimaryId} is lost. An
+     * automatic one is decided by the fleet leader {@code leader} holding the lease with {@code epoch}
+     * (its fence is void once another host holds the lease); a person's has no leader (epoch -1).
+     */
+    record Failover(
+            String node,
+            String oldPrimaryId,
+            String candidateInstanceId,
+            boolean automatic,
+            String leader,
+            long epoch,
+            String reason)
+            implements TaskRequest {
+        public TaskType type() {
+            return TaskType.FAILOVER;
         }
     }
 }

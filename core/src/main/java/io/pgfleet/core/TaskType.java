@@ -15,7 +15,9 @@ public enum TaskType {
     SUSPEND(true),
     UNSUSPEND(true),
     /** A planned move of a node's primary role to one of its replicas (DESIGN.md §5b). */
-    SWITCHOVER(true);
+    SWITCHOVER(true),
+    /** A promotion of a replica because the node's primary is lost (automatic, or forced by a person). */
+    FAILOVER(true);
 
     private final boolean databaseWide;
 

@@ -38,9 +38,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * A replicated node on a fleet of three pgfleet hosts (child processes on 127.0.0.1-3, one catalog),
- * shared by the tests in order: one primary and two streaming replicas, then a switchover under a
- * writer and the old primary's rejoin. A checker thread asserts throughout that no two instances of
- * the node accept writes at once.
+ * shared by the tests in order: one primary and two streaming replicas, switchover under a writer,
+ * failover after SIGKILL of the primary's host agent and postmaster, the old primary's rejoin. A
+ * checker thread asserts throughout that no two instances of the node accept writes at once.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -107,6 +107,8 @@ class ReplicasIT {
                         ServerUnderTest.port(7950) + "-" + ServerUnderTest.port(7989),
                         "--host-timeout",
                         "5s",
+                        "--failover-grace",
+                        "3s",
                         "--pg-bin-dir",
                         CatalogPostgres.BIN.toString()));
     }
@@ -151,7 +153,8 @@ class ReplicasIT {
     void aNodeOnThreeHostsHasOnePrimaryAndTwoStreamingReplicas() throws Exception {
         JsonNode accepted =
                 api(2).post("/v1/databases", """
-                        {"id": "ha", "spec": {"database_name": "app", "nodes": [{"name": "n1", "host_ids": ["host-1", "host-2", "host-3"]}],
+                        {"id": "ha", "spec": {"database_name": "app", "synchronous_replication": true,
+                         "nodes": [{"name": "n1", "host_ids": ["host-1", "host-2", "host-3"]}],
                          "database_users": [{"username": "owner", "password": "%s", "db_owner": true}]}}""".formatted(PW)).expect(202).body();
         api(2).awaitTask("ha", accepted);
         JsonNode db = api(1).database("ha");
@@ -201,6 +204,17 @@ class ReplicasIT {
     }
 
     @Test
+    @Order(2)
+    void aManualFailoverOfAHealthyPrimaryIsRefusedWithoutSkipValidation() {
+        Api.Response refused = api(1).post("/v1/databases/ha/failover", "{\"node\": \"n1\"}");
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.body().path("detail").asString()).contains("healthy").contains("skip_validation");
+        assertThat(api(1).post("/v1/databases/ha/failover", "{\"node\": \"n9\"}")
+                        .status())
+                .isEqualTo(404);
+    }
+
+    @Test
     @Order(3)
     void aSwitchoverUnderAWriterLosesNoAcknowledgedRow() throws Exception {
         Writer writer = new Writer(1000);
@@ -227,6 +241,58 @@ class ReplicasIT {
             assertThat(old.path("state").asString()).isEqualTo("available");
         });
         assertThat(violations).isEmpty();
+    }
+
+    @Test
+    @Order(4)
+    void sigkillOfThePrimaryHostGivesAWritablePrimaryWithinTenSecondsAndLosesNoAcknowledgedWrite() throws Exception {
+        JsonNode primary = primaryInstance();
+        int hostNo = Integer.parseInt(primary.path("host_id").asString().substring(5));
+        Writer writer = new Writer(100_000);
+        writer.start();
+        Thread.sleep(1000);
+        Path data = homes.get(hostNo - 1)
+                .resolve("instances")
+                .resolve(primary.path("id").asString())
+                .resolve("data");
+        killPostmaster(data);
+        hosts.get(hostNo - 1).kill();
+        long killedAt = System.nanoTime();
+        String oldAddress = "127.0.0." + hostNo;
+        // The first write acknowledged after the kill by another server than the killed one.
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> writer.lastAckNanos.get() > killedAt
+                        && !writer.lastAckServer.get().startsWith(oldAddress));
+        long failoverMs = (writer.lastAckNanos.get() - killedAt) / 1_000_000;
+        System.out.println("replicas: SIGKILL of host-" + hostNo + " agent and postmaster -> writable primary in "
+                + failoverMs + " ms");
+        Thread.sleep(500);
+        writer.stopAndJoin();
+        assertThat(failoverMs).isLessThanOrEqualTo(10_000 + 3_000); // +3 s for a loaded machine
+        await().atMost(Duration.ofSeconds(30))
+                .ignoreExceptions()
+                .untilAsserted(() -> assertAllAcknowledgedRowsOn(writer));
+        JsonNode now = primaryInstance();
+        assertThat(now.path("host_id").asString()).isNotEqualTo("host-" + hostNo);
+        JsonNode log =
+                liveApi().get("/v1/databases/ha/tasks?limit=5").expect(200).body();
+        assertThat(log.toString()).contains("failover");
+
+        // The old primary's host returns: its instance rejoins as a replica with the new primary's rows.
+        hosts.set(hostNo - 1, launch(hostNo));
+        String oldId = primary.path("id").asString();
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+            JsonNode old = instanceById(oldId);
+            assertThat(old.path("role").asString()).isEqualTo("replica");
+            assertThat(old.path("state").asString()).isEqualTo("available");
+        });
+        String url = direct(instanceById(oldId));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(query(url, "select count(*) >= " + writer.acked.size() + " from t"))
+                        .isEqualTo("t"));
+        assertThat(violations).isEmpty();
+        assertThat(checks.get()).isPositive();
     }
 
     // ---- helpers ----

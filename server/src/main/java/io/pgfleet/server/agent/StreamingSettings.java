@@ -9,14 +9,20 @@ import java.util.Map;
  * How an instance of a replicated node takes part in streaming replication, as the catalog decides it
  * (who is the node's primary): its slot (also its application name), the primary it streams from
  * (null for the primary itself) and the addresses allowed to open replication connections to it.
- * {@link #NONE} for a node with one host.
+ * {@code synchronousStandbyNames}: on a primary whose spec asks for synchronous replication, once
+ * another instance of its node streams ({@code ANY 1 (…)}); null otherwise. {@link #NONE} for a node
+ * with one host.
  */
 public record StreamingSettings(
-        String slotName, String primaryHost, Integer primaryPort, List<String> replicationSources) {
+        String slotName,
+        String primaryHost,
+        Integer primaryPort,
+        List<String> replicationSources,
+        String synchronousStandbyNames) {
     /** The reserved role replicas connect as (REPLICATION LOGIN, password in the catalog). */
     public static final String ROLE = "pgfleet_replication";
 
-    public static final StreamingSettings NONE = new StreamingSettings(null, null, null, List.of());
+    public static final StreamingSettings NONE = new StreamingSettings(null, null, null, List.of(), null);
 
     public StreamingSettings {
         replicationSources = replicationSources == null ? List.of() : List.copyOf(replicationSources);
@@ -42,6 +48,9 @@ public record StreamingSettings(
         conf.put("wal_level", "replica");
         conf.put("recovery_target_timeline", "latest");
         conf.put("cluster_name", slotName);
+        if (synchronousStandbyNames != null && !isStandby()) {
+            conf.put("synchronous_standby_names", synchronousStandbyNames);
+        }
         if (isStandby()) {
             conf.put(
                     "primary_conninfo",

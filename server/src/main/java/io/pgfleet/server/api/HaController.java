@@ -2,6 +2,7 @@ package io.pgfleet.server.api;
 
 import io.pgfleet.server.api.Views.TaskEnvelope;
 import io.pgfleet.server.ha.HaOperations;
+import io.pgfleet.server.ha.HaOperations.FailoverRequest;
 import io.pgfleet.server.ha.HaOperations.SwitchoverRequest;
 import io.pgfleet.server.security.Caller;
 import org.springframework.http.HttpStatus;
@@ -13,7 +14,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
-/** Switchover of a node's primary (pgEdge's path and body; DESIGN.md §5b, §6). */
+/** Switchover and failover of a node's primary (pgEdge's path and body; DESIGN.md §5b, §6). */
 @RestController
 @RequestMapping("/v1/databases")
 public class HaController {
@@ -32,5 +33,14 @@ public class HaController {
             @PathVariable String databaseId,
             @RequestBody SwitchoverRequest body) {
         return new TaskEnvelope(compat.task(operations.switchover(caller.tenant(), databaseId, body)));
+    }
+
+    @PostMapping("/{databaseId}/failover")
+    @ResponseStatus(HttpStatus.ACCEPTED)
+    public TaskEnvelope failover(
+            @RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+            @PathVariable String databaseId,
+            @RequestBody FailoverRequest body) {
+        return new TaskEnvelope(compat.task(operations.failover(caller.tenant(), databaseId, body)));
     }
 }

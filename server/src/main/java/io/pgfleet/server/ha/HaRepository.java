@@ -97,17 +97,29 @@ public class HaRepository {
                 .update();
     }
 
-    /**
-     * In one statement order: the old primary becomes a replica that must rejoin (never started as a
-     * primary again), then the promoted one becomes the primary (the unique index refuses a second).
-     */
-    public void swapRoles(String oldPrimaryId, String newPrimaryId) {
-        jdbc.sql("""
-                        update instances set role = 'replica', needs_rejoin = true, updated_at = now()
-                        where id = ? and role = 'primary'""").param(oldPrimaryId).update();
-        jdbc.sql("update instances set role = 'primary', needs_rejoin = false, updated_at = now() where id = ?")
-                .param(newPrimaryId)
+    /** The old primary becomes a replica that must rejoin: it is never started as a primary again. */
+    public void fence(String oldPrimaryId) {
+        jdbc.sql("update instances set role = 'replica', needs_rejoin = true, updated_at = now()"
+                        + " where id = ? and role = 'primary'")
+                .param(oldPrimaryId)
                 .update();
+    }
+
+    /** The promoted replica is the node's primary (the unique index refuses a second one). */
+    public void makePrimary(String instanceId) {
+        jdbc.sql("update instances set role = 'primary', needs_rejoin = false, updated_at = now() where id = ?")
+                .param(instanceId)
+                .update();
+    }
+
+    /** Primaries of nodes that have at least one replica: what automatic failover watches. */
+    public List<InstanceRow> replicatedPrimaries() {
+        List<String> ids = jdbc.sql("select p.id from instances p where p.role = 'primary' and exists"
+                        + " (select 1 from instances r where r.database_uuid = p.database_uuid"
+                        + " and r.node_name = p.node_name and r.role = 'replica')")
+                .query(String.class)
+                .list();
+        return ids.stream().map(instances::find).flatMap(Optional::stream).toList();
     }
 
     /** A rejoined instance streams from the primary again. */

@@ -5,12 +5,11 @@ import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.core.TaskRequest;
 import io.pgfleet.server.agent.InstanceAgent;
-import io.pgfleet.server.agent.InstanceRuntime;
 import io.pgfleet.server.agent.ReplicaAgent;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
+import io.pgfleet.server.fleet.JdbcFleetRepository;
 import io.pgfleet.server.ha.HaRepository.Transition;
-import io.pgfleet.server.tasks.InstanceRuntimes;
 import io.pgfleet.server.tasks.InstanceStates;
 import io.pgfleet.server.tasks.NodeSteps;
 import io.pgfleet.server.tasks.ReplicaWorkflows;
@@ -18,38 +17,36 @@ import io.pgfleet.server.tasks.Step;
 import io.pgfleet.server.tasks.TaskContext;
 import io.pgfleet.server.tasks.Workflow;
 import io.pgfleet.server.tasks.Workflows;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
+import java.util.UUID;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The replication workflows as step lists, run by the StepRunner like every other (a crashed pgfleet
  * resumes them at their first unfinished step). Each instance of a node is a lane of its own
- * ({@link NodeSteps#lane}), run on its own host; what spans hosts (roles, slots, promotion) is a step
- * of the whole database, done by the task's coordinator over SQL. A plan depends only on what does
- * not change during the task (the node's instances, the task's request), so a host asked for a later
- * phase plans the same phases; each step decides from the catalog as it runs.
+ * ({@link NodeSteps#lane}, {@link ReplicaSteps}), run on its own host; what spans hosts (fencing,
+ * roles, slots, promotion) is a step of the whole database, done by the task's coordinator over SQL
+ * and in the catalog. A plan depends only on what does not change during the task (the node's
+ * instances, the task's request), so a host asked for a later phase plans the same phases.
  */
 @Component
 public class HaWorkflows implements ReplicaWorkflows {
     private static final Duration REPLAY_TIMEOUT = Duration.ofSeconds(60);
-    private static final Duration STREAMING_TIMEOUT = Duration.ofSeconds(60);
     private final HaRepository repo;
     private final Replication replication;
     private final InstanceStates states;
     private final InstanceAgent agent;
     private final ReplicaAgent replicas;
-    private final InstanceRuntimes runtimes;
     private final NodeSteps steps;
+    private final ReplicaSteps lanes;
+    private final JdbcFleetRepository fleet;
+    private final TransactionTemplate tx;
+    private final HaProperties ha;
 
     public HaWorkflows(
             HaRepository repo,
@@ -57,21 +54,31 @@ public class HaWorkflows implements ReplicaWorkflows {
             InstanceStates states,
             InstanceAgent agent,
             ReplicaAgent replicas,
-            InstanceRuntimes runtimes,
             NodeSteps steps,
+            ReplicaSteps lanes,
+            JdbcFleetRepository fleet,
+            TransactionTemplate tx,
+            HaProperties ha,
             Workflows workflows) {
         this.repo = repo;
         this.replication = replication;
         this.states = states;
         this.agent = agent;
         this.replicas = replicas;
-        this.runtimes = runtimes;
         this.steps = steps;
+        this.lanes = lanes;
+        this.fleet = fleet;
+        this.tx = tx;
+        this.ha = ha;
         workflows.setReplicaWorkflows(this);
     }
 
     // ---- create ----
 
+    /**
+     * PrepareReplication (role and slots on each primary), a clone lane per replica, then each primary
+     * reloads its streaming settings (synchronous_standby_names applies once a replica streams).
+     */
     @Override
     public List<Step> cloneReplicas(DatabaseRow db) {
         List<InstanceRow> all = repo.allOf(db.uuid());
@@ -79,7 +86,7 @@ public class HaWorkflows implements ReplicaWorkflows {
         result.add(Step.of("PrepareReplication", () -> "creating the replication role and a slot per replica", ctx -> {
             for (InstanceRow replica : all) {
                 if (replica.isReplica()) {
-                    InstanceRow primary = primaryOf(db, replica.nodeName());
+                    InstanceRow primary = lanes.primaryOf(db, replica.nodeName());
                     replication.ensureRole(db, primary);
                     replication.ensureSlot(db, primary, replica);
                 }
@@ -87,69 +94,71 @@ public class HaWorkflows implements ReplicaWorkflows {
         }));
         for (InstanceRow replica : all) {
             if (replica.isReplica()) {
-                result.addAll(cloneLane(db, replica));
+                result.addAll(lanes.cloneLane(db, replica));
+            }
+        }
+        for (InstanceRow primary : all) {
+            if (!primary.isReplica()) {
+                result.add(
+                        lanes.writeConfAndReload(db, primary, NodeSteps.lane(db, primary), "ReloadStreamingSettings"));
             }
         }
         return result;
     }
 
-    /** CloneFromPrimary, MarkStandby, WritePostgresConf, StartPostgres, AwaitStreaming, StartPooler, MarkAvailable. */
-    private List<Step> cloneLane(DatabaseRow db, InstanceRow replica) {
-        String lane = NodeSteps.lane(db, replica);
+    /** A start (or automatic restart) of an instance a switchover or failover demoted: it rejoins. */
+    @Override
+    public Workflow rejoin(DatabaseRow db, InstanceRow instance) {
+        String lane = NodeSteps.lane(db, instance);
         List<Step> result = new ArrayList<>();
         result.add(Step.onNode(
-                        "CloneFromPrimary",
-                        lane,
-                        replica.id(),
-                        () -> "node " + lane + ": cloning the replica from the primary on "
-                                + primaryOf(db, replica.nodeName()).hostId() + " (pg_basebackup)",
-                        ctx -> {
-                            InstanceRow primary = primaryOf(db, replica.nodeName());
-                            long started = System.nanoTime();
-                            replicas.baseBackup(
-                                    runtime(db, replica),
-                                    replication.replicationPassword(db),
-                                    replication.address(primary.hostId()),
-                                    primary.port());
-                            ctx.log(
-                                    "node " + lane + ": cloned in " + (System.nanoTime() - started) / 1_000_000 + " ms",
-                                    Map.of("node", lane, "step", "CloneFromPrimary"));
-                        })
-                .doneWhen(ctx -> replicas.hasData(runtime(db, replica))));
-        result.add(markStandby(db, replica, lane));
-        result.add(writeConfAndReload(db, replica, lane));
-        result.add(steps.startPostgres(db, replica));
-        result.add(awaitStreaming(db, replica, lane));
-        if (db.spec().hasPooler()) {
-            result.add(steps.startPooler(db, replica));
+                "DecideRejoin",
+                lane,
+                instance.id(),
+                () -> "node " + lane + ": demoted by a switchover or failover; it rejoins as a replica instead"
+                        + " of starting as a primary",
+                c -> {}));
+        result.add(Step.of("CreateSlot", null, c -> {
+            InstanceRow primary = lanes.primaryOf(db, instance.nodeName());
+            replication.ensureRole(db, primary);
+            replication.ensureSlot(db, primary, instance);
+        }));
+        result.addAll(lanes.followLane(db, instance));
+        return Workflow.of(result, steps.recordFailure(db));
+    }
+
+    @Override
+    public Workflow plan(TaskContext ctx, DatabaseRow db) {
+        if (ctx.task().request() instanceof TaskRequest.Switchover request) {
+            return switchover(ctx, db, request);
         }
-        result.add(steps.markAvailable(db, replica, false, "node " + lane + ": replica streaming and available"));
-        return result;
+        if (ctx.task().request() instanceof TaskRequest.Failover request) {
+            return failover(ctx, db, request);
+        }
+        throw new PgfleetException(
+                ErrorCode.INTERNAL, "task " + ctx.task().taskId() + " is neither a switchover nor a failover");
     }
 
     // ---- switchover ----
 
-    @Override
-    public Workflow plan(TaskContext ctx, DatabaseRow db) {
-        if (!(ctx.task().request() instanceof TaskRequest.Switchover request)) {
-            throw new PgfleetException(ErrorCode.INTERNAL, "task " + ctx.task().taskId() + " is no switchover");
-        }
-        List<InstanceRow> node = repo.node(db.uuid(), request.node());
-        InstanceRow old = node.stream()
-                .filter(i -> i.id().equals(request.oldPrimaryId()))
-                .findFirst()
-                .orElseThrow(() -> PgfleetException.notFound("instance " + request.oldPrimaryId()));
+    /**
+     * ChooseCandidate, StopOldPrimary (clean: its walsenders send every commit first),
+     * RecordShutdownLsn, AwaitCandidateReplay, Promote, SwapRoles, CreateSlots, then every instance
+     * follows the new primary. No acknowledged write is lost: every commit precedes the shutdown
+     * checkpoint, which the candidate has replayed before it is promoted.
+     */
+    private Workflow switchover(TaskContext ctx, DatabaseRow db, TaskRequest.Switchover request) {
+        InstanceRow old = oldPrimary(db, request.node(), request.oldPrimaryId());
         String oldLane = NodeSteps.lane(db, old);
-        java.util.UUID taskId = ctx.task().taskId();
+        UUID taskId = ctx.task().taskId();
         Workflow.Builder workflow = Workflow.builder();
-        workflow.add(Step.of("ChooseCandidate", null, c -> chooseCandidate(c, db, transition(taskId)))
+        workflow.add(Step.of("ChooseCandidate", null, c -> chooseCandidate(c, db, transition(taskId), false))
                 .doneWhen(c -> transition(taskId).candidateId() != null));
-        // StopOldPrimary: a clean shutdown, so its walsenders send every commit before it ends.
         workflow.add(steps.enter(db, old, InstanceState.STOPPING, "EnterStopping"));
         workflow.add(steps.stopPostgres(db, old, false, "node " + oldLane + ": stopping the old primary cleanly"));
         workflow.add(steps.stopPooler(db, old));
         workflow.add(Step.onNode("RecordShutdownLsn", oldLane, old.id(), null, c -> {
-                    String lsn = replicas.checkpointLsn(runtime(db, old));
+                    String lsn = replicas.checkpointLsn(lanes.runtime(db, old));
                     repo.setShutdownLsn(taskId, lsn);
                     c.log(
                             "node " + oldLane + ": old primary stopped at " + lsn,
@@ -158,52 +167,146 @@ public class HaWorkflows implements ReplicaWorkflows {
                 .doneWhen(c -> transition(taskId).shutdownLsn() != null));
         workflow.add(Step.onNode(
                         "MarkStopped", oldLane, old.id(), null, c -> states.enter(db, old.id(), InstanceState.STOPPED))
-                .doneWhen(c -> steps.stateIs(old, InstanceState.STOPPED) || !isPrimary(old)));
-        workflow.add(Step.of("AwaitCandidateReplay", null, c -> awaitReplay(c, db, transition(taskId))));
-        workflow.add(Step.of("Promote", null, c -> {
-                    InstanceRow candidate = candidate(taskId);
-                    long started = System.nanoTime();
-                    replication.promote(db, candidate);
-                    c.log(
-                            "node " + request.node() + ": " + candidate.hostId() + " promoted in "
-                                    + (System.nanoTime() - started) / 1_000_000 + " ms",
-                            Map.of("node", request.node(), "step", "Promote", "host", candidate.hostId()));
-                })
-                .doneWhen(c -> Boolean.TRUE.equals(replication.isWritable(candidate(taskId), Duration.ofSeconds(10)))));
+                .doneWhen(c -> steps.stateIs(old, InstanceState.STOPPED) || !lanes.isPrimary(old)));
+        workflow.add(Step.of("AwaitCandidateReplay", null, c -> awaitReplay(c, db, transition(taskId)))
+                .doneWhen(c -> lanes.isPrimary(candidate(taskId))));
+        workflow.add(promote(db, request.node(), taskId));
         workflow.add(Step.of(
                         "SwapRoles",
                         () -> "node " + request.node() + ": the catalog names the new primary; the old one can only"
                                 + " come back as a replica",
-                        c -> repo.swapRoles(old.id(), candidate(taskId).id()))
-                .doneWhen(c -> isPrimary(candidate(taskId))));
-        workflow.add(Step.of("CreateSlots", null, c -> {
-            InstanceRow primary = candidate(taskId);
-            replication.ensureRole(db, primary);
-            for (InstanceRow other : repo.node(db.uuid(), request.node())) {
-                if (!other.id().equals(primary.id())) {
-                    replication.ensureSlot(db, primary, other);
-                }
-            }
-        }));
-        for (InstanceRow instance : node) {
-            workflow.addAll(followLane(db, instance));
+                        c -> tx.executeWithoutResult(s -> {
+                            repo.fence(old.id());
+                            repo.makePrimary(candidate(taskId).id());
+                        }))
+                .doneWhen(c -> lanes.isPrimary(candidate(taskId))));
+        workflow.add(createSlots(db, request.node(), taskId));
+        for (InstanceRow instance : repo.node(db.uuid(), request.node())) {
+            workflow.addAll(lanes.followLane(db, instance));
         }
         return workflow.onNodeFailure(steps.recordFailure(db));
     }
 
-    private Transition transition(java.util.UUID taskId) {
+    // ---- failover ----
+
+    /**
+     * ChooseCandidate (the replica that received most WAL; before the fence, so a node with no replica
+     * to promote keeps its primary), FenceOldPrimary (in the catalog, with the leader's epoch: a host
+     * that returns finds its instance demoted and never starts it as a primary), StopFencedPrimary
+     * where its host still answers, Promote, MakePrimary, CreateSlots, then every instance on a host
+     * that answers follows the new primary; the old primary's host, when silent, rejoins on its return.
+     */
+    private Workflow failover(TaskContext ctx, DatabaseRow db, TaskRequest.Failover request) {
+        InstanceRow old = oldPrimary(db, request.node(), request.oldPrimaryId());
+        String oldLane = NodeSteps.lane(db, old);
+        UUID taskId = ctx.task().taskId();
+        Duration silent = ha.failoverGrace();
+        Workflow.Builder workflow = Workflow.builder();
+        workflow.add(Step.of("ChooseCandidate", null, c -> chooseCandidate(c, db, transition(taskId), true))
+                .doneWhen(c -> transition(taskId).candidateId() != null));
+        workflow.add(Step.of("FenceOldPrimary", null, c -> fence(c, db, old, request))
+                .doneWhen(c -> lanes.current(old).needsRejoin()));
+        workflow.add(Step.onNode(
+                        "StopFencedPrimary",
+                        oldLane,
+                        old.id(),
+                        () -> "node " + oldLane + ": stopping the fenced old primary",
+                        c -> agent.stop(lanes.runtime(db, old)))
+                .doneWhen(c -> !agent.isRunning(lanes.runtime(db, old)))
+                .unlessHostSilentFor(silent));
+        workflow.add(steps.stopPooler(db, old));
+        workflow.add(promote(db, request.node(), taskId));
+        workflow.add(Step.of(
+                        "MakePrimary",
+                        null,
+                        c -> repo.makePrimary(candidate(taskId).id()))
+                .doneWhen(c -> lanes.isPrimary(candidate(taskId))));
+        workflow.add(createSlots(db, request.node(), taskId));
+        for (InstanceRow instance : repo.node(db.uuid(), request.node())) {
+            List<Step> lane = new ArrayList<>(lanes.followLane(db, instance));
+            lane.set(0, ((Step.Defined) lane.get(0)).unlessHostSilentFor(silent));
+            workflow.addAll(lane);
+        }
+        return workflow.onNodeFailure(steps.recordFailure(db));
+    }
+
+    /** FenceOldPrimary: one transaction; a deposed leader's fence is refused (its failover is void). */
+    private void fence(TaskContext ctx, DatabaseRow db, InstanceRow old, TaskRequest.Failover request) {
+        tx.executeWithoutResult(s -> {
+            if (request.leader() != null
+                    && request.epoch() >= 0
+                    && !fleet.holdsLease(request.leader(), request.epoch())) {
+                throw new PgfleetException(
+                        ErrorCode.INVALID_STATE,
+                        "leader " + request.leader() + " (epoch " + request.epoch()
+                                + ") no longer holds the lease; its failover is void");
+            }
+            repo.fence(old.id());
+        });
+        InstanceState now = lanes.current(old).state();
+        if (now != InstanceState.FAILED && now.canMoveTo(InstanceState.FAILED)) {
+            states.moveFrom(db, old.id(), now, InstanceState.FAILED, "demoted by a failover; it rejoins as a replica");
+        }
+        ctx.log(
+                "node " + old.nodeName() + ": old primary on " + old.hostId() + " fenced in the catalog"
+                        + (request.leader() != null
+                                ? " (leader " + request.leader() + ", epoch " + request.epoch() + ")"
+                                : "")
+                        + "; it can only come back as a replica",
+                Map.of("node", old.nodeName(), "step", "FenceOldPrimary", "epoch", request.epoch()));
+    }
+
+    // ---- shared steps ----
+
+    private Step promote(DatabaseRow db, String node, UUID taskId) {
+        return Step.of("Promote", null, c -> {
+                    InstanceRow candidate = candidate(taskId);
+                    long started = System.nanoTime();
+                    replication.promote(db, candidate);
+                    c.log(
+                            "node " + node + ": " + candidate.hostId() + " promoted in "
+                                    + (System.nanoTime() - started) / 1_000_000 + " ms",
+                            Map.of("node", node, "step", "Promote", "host", candidate.hostId()));
+                })
+                .doneWhen(c -> Boolean.TRUE.equals(replication.isWritable(candidate(taskId), Duration.ofSeconds(10))));
+    }
+
+    /** The slot of every other instance of the node on the new primary, before they connect to it. */
+    private Step createSlots(DatabaseRow db, String node, UUID taskId) {
+        return Step.of("CreateSlots", null, c -> {
+            InstanceRow primary = candidate(taskId);
+            replication.ensureRole(db, primary);
+            for (InstanceRow other : repo.node(db.uuid(), node)) {
+                if (!other.id().equals(primary.id())) {
+                    replication.ensureSlot(db, primary, other);
+                }
+            }
+        });
+    }
+
+    private InstanceRow oldPrimary(DatabaseRow db, String node, String id) {
+        return repo.node(db.uuid(), node).stream()
+                .filter(i -> i.id().equals(id))
+                .findFirst()
+                .orElseThrow(() -> PgfleetException.notFound("instance " + id + " of database " + db.id()));
+    }
+
+    private Transition transition(UUID taskId) {
         return repo.transition(taskId)
                 .orElseThrow(() -> new PgfleetException(
                         ErrorCode.INTERNAL, "task " + taskId + " has no node transition recorded"));
     }
 
-    private InstanceRow candidate(java.util.UUID taskId) {
+    private InstanceRow candidate(UUID taskId) {
         String id = transition(taskId).candidateId();
         return repo.find(id).orElseThrow(() -> PgfleetException.notFound("instance " + id));
     }
 
-    /** The given candidate, or the available replica that replayed most. */
-    private void chooseCandidate(TaskContext ctx, DatabaseRow db, Transition t) {
+    /**
+     * The requested candidate, or the available replica with the most WAL: received for a failover (it
+     * loses least), replayed for a switchover (it promotes soonest).
+     */
+    private void chooseCandidate(TaskContext ctx, DatabaseRow db, Transition t, boolean received) {
         Map<String, String> positions = new LinkedHashMap<>();
         InstanceRow best = null;
         String bestLsn = null;
@@ -211,7 +314,10 @@ public class HaWorkflows implements ReplicaWorkflows {
             if (r.id().equals(t.oldPrimaryId()) || !r.isReplica() || r.needsRejoin()) {
                 continue;
             }
-            String lsn = r.state() == InstanceState.AVAILABLE ? replication.replayedPosition(r) : null;
+            if (t.candidateId() != null && !r.id().equals(t.candidateId())) {
+                continue;
+            }
+            String lsn = replication.walPosition(r, received);
             positions.put(r.hostId(), lsn == null ? "not answering" : lsn);
             if (lsn != null && (bestLsn == null || Replication.lsnDiff(lsn, bestLsn) > 0)) {
                 best = r;
@@ -221,13 +327,35 @@ public class HaWorkflows implements ReplicaWorkflows {
         if (best == null) {
             throw new PgfleetException(
                     ErrorCode.INVALID_STATE,
-                    "node " + t.nodeName() + " of " + db.id() + ": no available replica to promote " + positions);
+                    "node " + t.nodeName() + " of " + db.id() + ": no replica answers to be promoted " + positions);
         }
+        long ahead = positions.values().stream()
+                        .filter(v -> v.contains("/"))
+                        .mapToLong(Replication::parseLsn)
+                        .max()
+                        .orElse(0)
+                - Replication.parseLsn(bestLsn);
         repo.setCandidate(t.taskId(), best.id());
         ctx.log(
-                "node " + t.nodeName() + ": switchover to " + best.hostId() + " (replayed " + bestLsn + "; replicas "
-                        + positions + ")",
-                Map.of("node", t.nodeName(), "step", "ChooseCandidate", "candidate", best.id(), "replicas", positions));
+                "node " + t.nodeName() + ": " + t.kind() + " to " + best.hostId() + " ("
+                        + (received ? "received" : "replayed") + " " + bestLsn + "; replicas " + positions + ")"
+                        + (received
+                                ? "; WAL the old primary wrote after " + bestLsn + " is lost unless it comes back"
+                                        + " (none that was acknowledged with synchronous_replication)"
+                                : ""),
+                Map.of(
+                        "node",
+                        t.nodeName(),
+                        "step",
+                        "ChooseCandidate",
+                        "candidate",
+                        best.id(),
+                        "candidate_lsn",
+                        bestLsn,
+                        "replicas",
+                        positions,
+                        "bytes_behind_most_advanced_replica",
+                        ahead));
     }
 
     /** AwaitCandidateReplay: until the candidate has replayed the old primary's shutdown checkpoint. */
@@ -236,7 +364,7 @@ public class HaWorkflows implements ReplicaWorkflows {
         long deadline = System.nanoTime() + REPLAY_TIMEOUT.toNanos();
         String replayed = null;
         while (System.nanoTime() < deadline) {
-            replayed = replication.replayedPosition(candidate);
+            replayed = replication.walPosition(candidate, false);
             if (replayed != null && Replication.lsnDiff(replayed, t.shutdownLsn()) >= 0) {
                 ctx.log(
                         "node " + t.nodeName() + ": candidate on " + candidate.hostId() + " replayed to " + replayed
@@ -244,7 +372,7 @@ public class HaWorkflows implements ReplicaWorkflows {
                         Map.of("node", t.nodeName(), "step", "AwaitCandidateReplay", "lsn", replayed));
                 return;
             }
-            sleep(20);
+            ReplicaSteps.sleep(20);
         }
         throw new PgfleetException(
                 ErrorCode.INTERNAL,
@@ -252,149 +380,5 @@ public class HaWorkflows implements ReplicaWorkflows {
                         + " replayed only to "
                         + replayed + " of " + t.shutdownLsn() + " in " + REPLAY_TIMEOUT.toSeconds()
                         + " s; not promoted (the old primary is stopped: start it to undo)");
-    }
-
-    // ---- following the primary ----
-
-    /**
-     * The lane of every instance of a node after its primary moved: the demoted one is rewound
-     * (pg_rewind, or cloned again when that fails) and started as a replica; the other replicas follow
-     * the new primary (primary_conninfo reloaded); the new primary's steps are all done already.
-     */
-    private List<Step> followLane(DatabaseRow db, InstanceRow instance) {
-        String lane = NodeSteps.lane(db, instance);
-        Predicate<TaskContext> rejoined = c -> !current(instance).needsRejoin();
-        List<Step> result = new ArrayList<>();
-        result.add(Step.onNode(
-                        "RewindToPrimary",
-                        lane,
-                        instance.id(),
-                        () -> "node " + lane + ": rewinding to the new primary on "
-                                + primaryOf(db, instance.nodeName()).hostId(),
-                        c -> rewind(c, db, instance, lane))
-                .doneWhen(rejoined));
-        result.add(markStandby(db, instance, lane));
-        result.add(writeConfAndReload(db, instance, lane));
-        result.add(steps.startPostgres(db, instance));
-        result.add(awaitStreaming(db, instance, lane));
-        if (db.spec().hasPooler()) {
-            result.add(steps.startPooler(db, instance));
-        }
-        result.add(Step.onNode(
-                        "MarkRejoined",
-                        lane,
-                        instance.id(),
-                        () -> "node " + lane + ": streaming from the new primary; available as a replica",
-                        c -> {
-                            repo.rejoined(instance.id());
-                            states.enter(db, instance.id(), InstanceState.STARTING);
-                            states.enter(db, instance.id(), InstanceState.AVAILABLE);
-                        })
-                .doneWhen(c -> rejoined.test(c) && steps.stateIs(instance, InstanceState.AVAILABLE)));
-        return result;
-    }
-
-    private void rewind(TaskContext ctx, DatabaseRow db, InstanceRow instance, String lane) {
-        InstanceRuntime rt = runtime(db, instance);
-        if (agent.isRunning(rt)) {
-            agent.stop(rt);
-        }
-        InstanceRow primary = primaryOf(db, instance.nodeName());
-        String host = replication.address(primary.hostId());
-        try {
-            String said = replicas.rewind(rt, replication.superuserPassword(primary), host, primary.port());
-            ctx.log("node " + lane + ": rewound: " + said, Map.of("node", lane, "step", "RewindToPrimary"));
-        } catch (PgfleetException e) {
-            ctx.log("node " + lane + ": " + e.getMessage() + "; cloning it again from the primary");
-            replicas.baseBackup(rt, replication.replicationPassword(db), host, primary.port());
-        }
-    }
-
-    private Step markStandby(DatabaseRow db, InstanceRow instance, String lane) {
-        return Step.onNode("MarkStandby", lane, instance.id(), null, c -> {
-                    InstanceRuntime rt = runtime(db, instance);
-                    replicas.writePassfile(rt, replication.replicationPassword(db));
-                    replicas.markStandby(rt);
-                })
-                .doneWhen(c -> isPrimary(instance));
-    }
-
-    /** WritePostgresConf; a running server reloads it (primary_conninfo follows the new primary). */
-    private Step writeConfAndReload(DatabaseRow db, InstanceRow instance, String lane) {
-        return Step.onNode("WritePostgresConf", lane, instance.id(), null, c -> {
-            InstanceRuntime rt = runtime(db, instance);
-            if (agent.writeConfiguration(rt, db.spec()) && agent.isRunning(rt)) {
-                try (Connection conn = agent.connect(rt, "postgres");
-                        Statement st = conn.createStatement()) {
-                    st.execute("SELECT pg_reload_conf()");
-                } catch (SQLException e) {
-                    throw Replication.failure(instance, db.id(), "reloading the configuration", e);
-                }
-            }
-        });
-    }
-
-    /** AwaitStreaming: the replica's walreceiver streams from the node's primary. */
-    private Step awaitStreaming(DatabaseRow db, InstanceRow replica, String lane) {
-        return Step.onNode("AwaitStreaming", lane, replica.id(), null, c -> {
-                    InstanceRow primary = primaryOf(db, replica.nodeName());
-                    String expected = replication.address(primary.hostId());
-                    InstanceRuntime rt = runtime(db, replica);
-                    long deadline = System.nanoTime() + STREAMING_TIMEOUT.toNanos();
-                    String last = "no walreceiver";
-                    while (System.nanoTime() < deadline) {
-                        try (Connection conn = agent.connect(rt, "postgres");
-                                PreparedStatement ps = conn.prepareStatement(
-                                        "SELECT status, sender_host, sender_port FROM pg_stat_wal_receiver");
-                                ResultSet rs = ps.executeQuery()) {
-                            if (rs.next()) {
-                                last = rs.getString(1) + " from " + rs.getString(2) + ":" + rs.getInt(3);
-                                if ("streaming".equals(rs.getString(1))
-                                        && expected.equals(rs.getString(2))
-                                        && rs.getInt(3) == primary.port()) {
-                                    return;
-                                }
-                            }
-                        } catch (SQLException e) {
-                            last = e.getMessage();
-                        }
-                        sleep(100);
-                    }
-                    throw new PgfleetException(
-                            ErrorCode.INTERNAL,
-                            "node " + lane + " of " + db.id() + ": not streaming from the primary on "
-                                    + primary.hostId() + " after " + STREAMING_TIMEOUT.toSeconds() + " s (" + last
-                                    + ")");
-                })
-                .doneWhen(c -> isPrimary(replica));
-    }
-
-    // ---- helpers ----
-
-    private InstanceRow current(InstanceRow instance) {
-        return steps.current(instance);
-    }
-
-    private boolean isPrimary(InstanceRow instance) {
-        return !current(instance).isReplica();
-    }
-
-    private InstanceRuntime runtime(DatabaseRow db, InstanceRow instance) {
-        return runtimes.of(db, current(instance));
-    }
-
-    private InstanceRow primaryOf(DatabaseRow db, String node) {
-        return repo.primaryOf(db.uuid(), node)
-                .orElseThrow(() -> new PgfleetException(
-                        ErrorCode.INVALID_STATE, "node " + node + " of " + db.id() + " has no primary now"));
-    }
-
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PgfleetException(ErrorCode.INTERNAL, "interrupted", e);
-        }
     }
 }

@@ -113,12 +113,19 @@ public class Replication {
         }
     }
 
-    /** The WAL an instance has: written on a primary, replayed on a replica (null: not answering). */
-    public String replayedPosition(InstanceRow instance) {
+    /**
+     * The WAL an instance has: written on a primary; on a replica received (what a failover loses least
+     * with) or replayed (what a switchover waits for). Null: it does not answer.
+     */
+    public String walPosition(InstanceRow instance, boolean received) {
+        String sql = received
+                ? "SELECT CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_receive_lsn(),"
+                        + " pg_last_wal_replay_lsn()) ELSE pg_current_wal_lsn() END::text"
+                : "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                        + " ELSE pg_current_wal_lsn() END::text";
         try (Connection c = connect(instance, Duration.ofSeconds(10));
                 Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
-                        + " ELSE pg_current_wal_lsn() END::text")) {
+                ResultSet rs = st.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         } catch (SQLException e) {
             return null;

@@ -40,7 +40,11 @@ public class InstanceRuntimes {
                 .map(NodeSpec::hostIds)
                 .map(hosts -> hosts.size() > 1)
                 .orElse(false);
-        return of(db.id(), db.tenantId(), row, replicated ? streaming(row) : StreamingSettings.NONE);
+        return of(
+                db.id(),
+                db.tenantId(),
+                row,
+                replicated ? streaming(row, db.spec().waitsForReplica()) : StreamingSettings.NONE);
     }
 
     /** Enough to observe an instance (is it running?); nothing may run as its OS user from this one. */
@@ -54,7 +58,7 @@ public class InstanceRuntimes {
         return "pgfleet_" + instance.nodeName() + "_" + id.substring(id.lastIndexOf('-') + 1);
     }
 
-    private StreamingSettings streaming(InstanceRow planned) {
+    private StreamingSettings streaming(InstanceRow planned, boolean synchronous) {
         List<InstanceRow> node = instances.byDatabase(planned.databaseUuid()).stream()
                 .filter(i -> i.nodeName().equals(planned.nodeName()))
                 .toList();
@@ -75,11 +79,29 @@ public class InstanceRuntimes {
             sources.add("127.0.0.1"); // hosts sharing a machine connect from the loopback's first address
         }
         boolean standby = row.isReplica() && primary != null && !primary.id().equals(row.id());
+        // Only once another instance streams: before that, commits (the first roles) would wait forever.
+        // Every other instance is named, so the rule holds whichever of them is promoted later.
+        String synchronousNames = null;
+        if (synchronous
+                && !standby
+                && node.stream()
+                        .anyMatch(i ->
+                                !i.id().equals(row.id()) && i.state() == io.pgfleet.core.InstanceState.AVAILABLE)) {
+            synchronousNames = "ANY 1 ("
+                    + String.join(
+                            ", ",
+                            node.stream()
+                                    .filter(i -> !i.id().equals(row.id()))
+                                    .map(i -> "\"" + slotName(i) + "\"")
+                                    .toList())
+                    + ")";
+        }
         return new StreamingSettings(
                 slotName(row),
                 standby ? hostCalls.advertiseHost(primary.hostId()) : null,
                 standby ? primary.port() : null,
-                sources);
+                sources,
+                synchronousNames);
     }
 
     private InstanceRuntime of(String databaseId, String tenantId, InstanceRow row, StreamingSettings streaming) {

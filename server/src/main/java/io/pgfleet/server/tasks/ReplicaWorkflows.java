@@ -4,14 +4,17 @@ import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 
 /**
  * The replication workflows (package {@code ha}), reached from here so that tasks does not depend on
- * ha: the steps that clone a database's replicas after its primaries, and the switchover.
+ * ha: the steps that clone a database's replicas after its primaries, switchover, failover and rejoin.
  */
 public interface ReplicaWorkflows {
     /** PrepareReplication (role, slots), then one lane per replica: clone, start, stream, available. */
     java.util.List<Step> cloneReplicas(DatabaseRow db);
 
-    /** The workflow of a SWITCHOVER task. */
+    /** The workflow of a SWITCHOVER or FAILOVER task. */
     Workflow plan(TaskContext ctx, DatabaseRow db);
+
+    /** A start (or automatic restart) of an instance a switchover or failover demoted: it rejoins as a replica. */
+    Workflow rejoin(DatabaseRow db, io.pgfleet.server.catalog.CatalogRows.InstanceRow instance);
 
     /** Without the ha package (a test context): a database with replicas cannot be worked on. */
     ReplicaWorkflows NONE = new ReplicaWorkflows() {
@@ -22,6 +25,11 @@ public interface ReplicaWorkflows {
 
         @Override
         public Workflow plan(TaskContext ctx, DatabaseRow db) {
+            throw unavailable();
+        }
+
+        @Override
+        public Workflow rejoin(DatabaseRow db, io.pgfleet.server.catalog.CatalogRows.InstanceRow instance) {
             throw unavailable();
         }
 

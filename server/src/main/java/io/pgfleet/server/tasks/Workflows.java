@@ -70,14 +70,17 @@ public class Workflows {
             case CREATE -> create(db);
             case STOP_INSTANCE -> Workflow.of(steps.stop(db, instance(ctx)), steps.recordFailure(db));
             case START_INSTANCE ->
-                Workflow.of(steps.start(db, instance(ctx), steps.passwords(db)), steps.recordFailure(db));
+                instance(ctx).needsRejoin()
+                        ? replicas.rejoin(db, instance(ctx))
+                        : Workflow.of(steps.start(db, instance(ctx), steps.passwords(db)), steps.recordFailure(db));
             case RESTART_INSTANCE -> restart(ctx, db, instance(ctx));
-            case HEAL_INSTANCE -> heal(ctx, db, instance(ctx));
+            case HEAL_INSTANCE ->
+                instance(ctx).needsRejoin() ? replicas.rejoin(db, instance(ctx)) : heal(ctx, db, instance(ctx));
             case DELETE -> delete(db);
             case UPDATE -> update.plan(ctx, db);
             case SUSPEND -> suspend(ctx, db);
             case UNSUSPEND -> unsuspend(ctx, db);
-            case SWITCHOVER -> replicas.plan(ctx, db);
+            case SWITCHOVER, FAILOVER -> replicas.plan(ctx, db);
         };
     }
 
