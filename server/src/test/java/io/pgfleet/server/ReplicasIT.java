@@ -10,7 +10,6 @@ import io.pgfleet.server.support.ServerProcess;
 import io.pgfleet.server.support.ServerUnderTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -66,23 +65,39 @@ class ReplicasIT {
             homes.add(home);
             logs.add(logDir.resolve("replicas-host-" + i + "-" + home.getFileName() + ".log"));
         }
-        hosts.add(launch(1));
-        for (int i = 2; i <= 3; i++) {
-            Path secrets = Files.createDirectories(homes.get(i - 1).resolve("secrets"));
+        // One secret.key for the fleet, written before any host starts, so the three start side by side
+        // (one of them creates the admin key, in its own home; see adminKey()).
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        for (Path home : homes) {
+            Path secrets = Files.createDirectories(home.resolve("secrets"));
             Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
-            for (String file : List.of("secret.key", "admin.key")) {
-                Files.copy(
-                        homes.get(0).resolve("secrets").resolve(file),
-                        secrets.resolve(file),
-                        StandardCopyOption.REPLACE_EXISTING);
-            }
+            Files.write(secrets.resolve("secret.key"), key);
+            Files.setPosixFilePermissions(secrets.resolve("secret.key"), PosixFilePermissions.fromString("rw-------"));
         }
-        // Hosts 2 and 3 start side by side: on a loaded machine one start takes most of a minute.
-        java.util.concurrent.CompletableFuture<ServerProcess> second =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> launch(2));
-        ServerProcess third = launch(3);
-        hosts.add(second.join());
-        hosts.add(third);
+        List<java.util.concurrent.CompletableFuture<ServerProcess>> starting = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            int host = i;
+            starting.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> launch(host)));
+        }
+        for (java.util.concurrent.CompletableFuture<ServerProcess> host : starting) {
+            hosts.add(host.join());
+        }
+    }
+
+    /** The fleet's admin key, from the home of whichever host created it at the first start. */
+    private String adminKey() {
+        return await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () -> homes.stream()
+                                .map(h -> h.resolve("secrets").resolve("admin.key"))
+                                .filter(Files::exists)
+                                .map(f -> ServerProcess.read(f).trim())
+                                .filter(k -> !k.isEmpty())
+                                .findFirst()
+                                .orElse(null),
+                        java.util.Objects::nonNull);
     }
 
     private ServerProcess launch(int i) {
@@ -91,7 +106,8 @@ class ReplicasIT {
                 homes.get(i - 1),
                 logs.get(i - 1),
                 address,
-                List.of(),
+                // The serial collector: fewer threads for three JVMs starting at once on two cores.
+                List.of("-XX:+UseSerialGC"),
                 List.of(
                         "--host-id",
                         "host-" + i,
@@ -110,7 +126,8 @@ class ReplicasIT {
                         "--failover-grace",
                         "3s",
                         "--pg-bin-dir",
-                        CatalogPostgres.BIN.toString()));
+                        CatalogPostgres.BIN.toString()),
+                this::adminKey);
     }
 
     @AfterAll
@@ -219,7 +236,7 @@ class ReplicasIT {
     void aSwitchoverUnderAWriterLosesNoAcknowledgedRow() throws Exception {
         Writer writer = new Writer(1000);
         writer.start();
-        Thread.sleep(1000);
+        Thread.sleep(500);
         long switchStarted = System.nanoTime();
         JsonNode accepted = api(3).post("/v1/databases/ha/switchover", "{\"node\": \"n1\"}")
                 .expect(202)
@@ -228,7 +245,7 @@ class ReplicasIT {
         assertThat(second.status()).isEqualTo(409);
         api(3).awaitTask("ha", accepted);
         long switchedMs = (System.nanoTime() - switchStarted) / 1_000_000;
-        Thread.sleep(1000);
+        Thread.sleep(500);
         writer.stopAndJoin();
         System.out.println("replicas: switchover writer stall " + writer.maxStallMs() + " ms, " + writer.acked.size()
                 + " rows acknowledged, task " + switchedMs + " ms");
@@ -250,7 +267,7 @@ class ReplicasIT {
         int hostNo = Integer.parseInt(primary.path("host_id").asString().substring(5));
         Writer writer = new Writer(100_000);
         writer.start();
-        Thread.sleep(1000);
+        Thread.sleep(500);
         Path data = homes.get(hostNo - 1)
                 .resolve("instances")
                 .resolve(primary.path("id").asString())
@@ -267,6 +284,10 @@ class ReplicasIT {
         long failoverMs = (writer.lastAckNanos.get() - killedAt) / 1_000_000;
         System.out.println("replicas: SIGKILL of host-" + hostNo + " agent and postmaster -> writable primary in "
                 + failoverMs + " ms");
+        // The old primary's host returns (its JVM starts while the rows are checked): its instance must
+        // rejoin as a replica with the new primary's rows.
+        java.util.concurrent.CompletableFuture<ServerProcess> returning =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> launch(hostNo));
         Thread.sleep(500);
         writer.stopAndJoin();
         assertThat(failoverMs).isLessThanOrEqualTo(10_000 + 3_000); // +3 s for a loaded machine
@@ -279,8 +300,7 @@ class ReplicasIT {
                 liveApi().get("/v1/databases/ha/tasks?limit=5").expect(200).body();
         assertThat(log.toString()).contains("failover");
 
-        // The old primary's host returns: its instance rejoins as a replica with the new primary's rows.
-        hosts.set(hostNo - 1, launch(hostNo));
+        hosts.set(hostNo - 1, returning.join());
         String oldId = primary.path("id").asString();
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             JsonNode old = instanceById(oldId);
