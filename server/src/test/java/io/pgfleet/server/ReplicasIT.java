@@ -48,6 +48,9 @@ class ReplicasIT {
     private final List<Path> homes = new ArrayList<>();
     private final List<ServerProcess> hosts = new ArrayList<>();
     private final List<Path> logs = new ArrayList<>();
+    /** Where every host reads its test pause points (pgfleet.test-pause-at-step=@FILE) at each step. */
+    private Path pausePoints;
+
     private final List<String> violations = new CopyOnWriteArrayList<>();
     private final AtomicBoolean checking = new AtomicBoolean();
     private final AtomicLong checks = new AtomicLong();
@@ -60,6 +63,8 @@ class ReplicasIT {
         assumeTrue(CatalogPostgres.isInstalled(), "the replica test needs Debian's postgresql-15");
         catalog = CatalogPostgres.start(ServerUnderTest.port(7992));
         Path logDir = Files.createDirectories(Path.of("target/it-logs"));
+        pausePoints =
+                Files.writeString(logDir.resolve("replicas-pause-points"), "").toAbsolutePath();
         for (int i = 1; i <= 3; i++) {
             Path home = ServerUnderTest.newHome("rep" + i);
             homes.add(home);
@@ -107,7 +112,7 @@ class ReplicasIT {
                 logs.get(i - 1),
                 address,
                 // The serial collector: fewer threads for three JVMs starting at once on two cores.
-                List.of("-XX:+UseSerialGC"),
+                List.of("-XX:+UseSerialGC", "-Dpgfleet.test-pause-at-step=@" + pausePoints),
                 List.of(
                         "--host-id",
                         "host-" + i,
@@ -231,24 +236,55 @@ class ReplicasIT {
                 .isEqualTo(404);
     }
 
+    /**
+     * The switchover's coordinator is SIGKILLed right after the catalog swapped the roles (a pause
+     * point) and started again: the task resumes at its first unfinished step and the old primary
+     * still rejoins, while the writer goes on against the new primary.
+     */
     @Test
     @Order(3)
-    void aSwitchoverUnderAWriterLosesNoAcknowledgedRow() throws Exception {
+    void aSwitchoverUnderAWriterLosesNoAcknowledgedRowAndResumesAfterItsCoordinatorIsKilled() throws Exception {
         Writer writer = new Writer(1000);
         writer.start();
         Thread.sleep(500);
+        Files.writeString(pausePoints, "switchover:SwapRoles\n");
         long switchStarted = System.nanoTime();
         JsonNode accepted = api(3).post("/v1/databases/ha/switchover", "{\"node\": \"n1\"}")
                 .expect(202)
                 .body();
         Api.Response second = api(2).post("/v1/databases/ha/switchover", "{\"node\": \"n1\"}");
         assertThat(second.status()).isEqualTo(409);
-        api(3).awaitTask("ha", accepted);
+        int coordinator = await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () -> {
+                            for (int i = 0; i < 3; i++) {
+                                if (Files.exists(logs.get(i))
+                                        && ServerProcess.read(logs.get(i)).contains("pausing after step SwapRoles")) {
+                                    return i + 1;
+                                }
+                            }
+                            return 0;
+                        },
+                        i -> i > 0);
+        long swappedMs = (System.nanoTime() - switchStarted) / 1_000_000;
+        Files.writeString(pausePoints, "");
+        hosts.get(coordinator - 1).kill();
+        hosts.set(coordinator - 1, launch(coordinator));
+        liveApi().awaitTask("ha", accepted);
         long switchedMs = (System.nanoTime() - switchStarted) / 1_000_000;
+        String taskId = accepted.path("task").path("task_id").asString();
+        assertThat(liveApi()
+                        .get("/v1/databases/ha/tasks/" + taskId + "/log")
+                        .expect(200)
+                        .body()
+                        .toString())
+                .contains("resuming it at its first unfinished step");
         Thread.sleep(500);
         writer.stopAndJoin();
         System.out.println("replicas: switchover writer stall " + writer.maxStallMs() + " ms, " + writer.acked.size()
-                + " rows acknowledged, task " + switchedMs + " ms");
+                + " rows acknowledged; roles swapped after " + swappedMs + " ms; coordinator host-" + coordinator
+                + " killed there and restarted, task completed after " + switchedMs + " ms");
         JsonNode primary = primaryInstance();
         assertThat(primary.path("host_id").asString()).isNotEqualTo("host-1");
         assertAllAcknowledgedRowsOn(writer);

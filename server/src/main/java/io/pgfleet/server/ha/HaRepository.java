@@ -124,7 +124,8 @@ public class HaRepository {
 
     /** A rejoined instance streams from the primary again. */
     public void rejoined(String instanceId) {
-        jdbc.sql("update instances set role = 'replica', needs_rejoin = false, updated_at = now() where id = ?")
+        jdbc.sql("update instances set role = 'replica', needs_rejoin = false, updated_at = now()"
+                        + " where id = ? and needs_rejoin")
                 .param(instanceId)
                 .update();
     }

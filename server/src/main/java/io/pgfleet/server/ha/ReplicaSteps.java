@@ -125,11 +125,16 @@ public class ReplicaSteps {
                         instance.id(),
                         () -> "node " + lane + ": streaming from the new primary; available as a replica",
                         c -> {
+                            // The state first, the catalog's demotion mark last: a task resumed in between
+                            // finds the mark and finishes. Only the demoted instance changes here; a replica
+                            // that only followed, and the new primary, keep the state they have.
+                            if (!steps.stateIs(instance, InstanceState.AVAILABLE)) {
+                                states.enter(db, instance.id(), InstanceState.STARTING);
+                                states.enter(db, instance.id(), InstanceState.AVAILABLE);
+                            }
                             repo.rejoined(instance.id());
-                            states.enter(db, instance.id(), InstanceState.STARTING);
-                            states.enter(db, instance.id(), InstanceState.AVAILABLE);
                         })
-                .doneWhen(c -> rejoined.test(c) && steps.stateIs(instance, InstanceState.AVAILABLE)));
+                .doneWhen(rejoined));
         return result;
     }
 
