@@ -274,12 +274,15 @@ class ReplicasIT {
         liveApi().awaitTask("ha", accepted);
         long switchedMs = (System.nanoTime() - switchStarted) / 1_000_000;
         String taskId = accepted.path("task").path("task_id").asString();
-        assertThat(liveApi()
-                        .get("/v1/databases/ha/tasks/" + taskId + "/log")
-                        .expect(200)
-                        .body()
-                        .toString())
-                .contains("resuming it at its first unfinished step");
+        String taskLog = liveApi()
+                .get("/v1/databases/ha/tasks/" + taskId + "/log")
+                .expect(200)
+                .body()
+                .toString();
+        assertThat(taskLog).contains("resuming it at its first unfinished step");
+        assertThat(taskLog.split("switchover started", -1))
+                .as("started twice, the first time and once resumed (never by two hosts at once): " + taskLog)
+                .hasSize(3);
         Thread.sleep(500);
         writer.stopAndJoin();
         System.out.println("replicas: switchover writer stall " + writer.maxStallMs() + " ms, " + writer.acked.size()
