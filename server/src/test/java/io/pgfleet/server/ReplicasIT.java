@@ -107,7 +107,7 @@ class ReplicasIT {
 
     private ServerProcess launch(int i) {
         String address = "127.0.0." + i;
-        return ServerProcess.launch(
+        return ServerProcess.launchSharingKey(
                 homes.get(i - 1),
                 logs.get(i - 1),
                 address,

@@ -43,20 +43,6 @@ public final class ServerProcess {
      */
     public static ServerProcess launch(
             Path home, Path log, String address, List<String> jvmOptions, List<String> serverOptions) {
-        return launch(home, log, address, jvmOptions, serverOptions, () -> Homes.adminKey(home));
-    }
-
-    /**
-     * The same, with the admin key from {@code adminKey} once it is healthy: hosts of one fleet started
-     * at once share the key one of them created (in its own home).
-     */
-    public static ServerProcess launch(
-            Path home,
-            Path log,
-            String address,
-            List<String> jvmOptions,
-            List<String> serverOptions,
-            java.util.function.Supplier<String> adminKey) {
         int apiPort = Ports.free();
         List<String> arguments = new java.util.ArrayList<>(
                 List.of("--home", home.toString(), "--bind", address, "--port", Integer.toString(apiPort)));
@@ -64,7 +50,7 @@ public final class ServerProcess {
         List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
         // Generous: on a machine shared by several builds a JVM start has taken 50 s and more.
         PgfleetProcess process = PgfleetProcess.start(command, address, apiPort, log, Duration.ofSeconds(240));
-        return new ServerProcess(process, Api.of(process.url(), adminKey.get()));
+        return new ServerProcess(process, Api.of(process.url(), Homes.adminKey(home)));
     }
 
     public Api api() {
@@ -113,6 +99,26 @@ public final class ServerProcess {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /**
+     * As {@link #launch(Path, Path, String, List, List)}, with the admin key from {@code adminKey} once it
+     * is healthy: hosts of one fleet started at once share the key one of them created in its own home.
+     */
+    public static ServerProcess launchSharingKey(
+            Path home,
+            Path log,
+            String address,
+            List<String> jvmOptions,
+            List<String> serverOptions,
+            java.util.function.Supplier<String> adminKey) {
+        int apiPort = Ports.free();
+        List<String> arguments = new java.util.ArrayList<>(
+                List.of("--home", home.toString(), "--bind", address, "--port", Integer.toString(apiPort)));
+        arguments.addAll(serverOptions);
+        List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
+        PgfleetProcess process = PgfleetProcess.start(command, address, apiPort, log, Duration.ofSeconds(240));
+        return new ServerProcess(process, Api.of(process.url(), adminKey.get()));
     }
 
     /** The data directories of the postmasters running on this host under {@code home}, from ps. */
