@@ -57,6 +57,11 @@ final class ConnectCommand implements Callable<Integer> {
             description = "The JDBC URL (jdbc:postgresql://…); pooled ones set prepareThreshold=0 for PgBouncer.")
     boolean jdbc;
 
+    @Option(
+            names = "--read-only",
+            description = "For a node with replicas: the URL that prefers a read-only replica (target_session_attrs).")
+    boolean readOnly;
+
     @Option(names = "--reveal", description = "Put the password in the printed URL.")
     boolean reveal;
 
@@ -81,6 +86,14 @@ final class ConnectCommand implements Callable<Integer> {
         JsonNode chosen = choose(info);
         String field = jdbc ? (pooled ? "pooled_jdbc_url" : "jdbc_url") : (pooled ? "pooled_url" : "direct_url");
         String url = Json.text(chosen, field);
+        // A replicated node: the multi-host URL that follows its primary, unless an instance id was named.
+        JsonNode replicated = replicatedNode(info, Json.text(chosen, "node_name"));
+        if (replicated != null && !Json.text(chosen, "instance_id").equals(node)) {
+            String nodeField = jdbc
+                    ? (readOnly ? "read_only_jdbc_url" : "primary_jdbc_url")
+                    : (readOnly ? "read_only_url" : pooled ? "pooled_primary_url" : "primary_url");
+            url = Json.text(replicated, nodeField);
+        }
         if (url == null) {
             throw new CliFailure(
                     CliFailure.FAILED,
@@ -96,6 +109,15 @@ final class ConnectCommand implements Callable<Integer> {
             return 0;
         }
         return runPsql(session, chosen, url);
+    }
+
+    private static JsonNode replicatedNode(JsonNode info, String nodeName) {
+        for (JsonNode n : info.path("nodes")) {
+            if (nodeName != null && nodeName.equals(Json.text(n, "node_name"))) {
+                return n;
+            }
+        }
+        return null;
     }
 
     private JsonNode choose(JsonNode info) {

@@ -19,7 +19,38 @@ public record DatabaseSpec(
         ResourcesSpec resources,
         String cpus,
         String memory,
-        String driftPolicy) {
+        String driftPolicy,
+        Boolean synchronousReplication) {
+
+    /** A spec without {@code synchronous_replication}. */
+    public DatabaseSpec(
+            String databaseName,
+            String postgresVersion,
+            Integer port,
+            List<NodeSpec> nodes,
+            List<DatabaseUserSpec> databaseUsers,
+            Map<String, String> postgresqlConf,
+            PoolerSpec pooler,
+            String restartPolicy,
+            ResourcesSpec resources,
+            String cpus,
+            String memory,
+            String driftPolicy) {
+        this(
+                databaseName,
+                postgresVersion,
+                port,
+                nodes,
+                databaseUsers,
+                postgresqlConf,
+                pooler,
+                restartPolicy,
+                resources,
+                cpus,
+                memory,
+                driftPolicy,
+                null);
+    }
 
     /** What the drift check does with roles changed by hand: put them back (the default) or only say so. */
     public static final List<String> DRIFT_POLICIES = List.of("repair", "report");
@@ -119,7 +150,8 @@ public record DatabaseSpec(
                 resources,
                 cpus,
                 memory,
-                driftPolicy);
+                driftPolicy,
+                synchronousReplication);
     }
 
     public DatabaseSpec withPostgresVersion(String version) {
@@ -135,7 +167,8 @@ public record DatabaseSpec(
                 resources,
                 cpus,
                 memory,
-                driftPolicy);
+                driftPolicy,
+                synchronousReplication);
     }
 
     public DatabaseSpec withNodes(List<NodeSpec> newNodes) {
@@ -151,12 +184,18 @@ public record DatabaseSpec(
                 resources,
                 cpus,
                 memory,
-                driftPolicy);
+                driftPolicy,
+                synchronousReplication);
     }
 
     /** Whether the drift check puts roles changed by hand back ({@code drift_policy} absent or "repair"). */
     public boolean repairsDrift() {
         return driftPolicy == null || driftPolicy.equals("repair");
+    }
+
+    /** Whether commits on a node's primary wait for one replica ({@code synchronous_standby_names = 'ANY 1 (…)'}). */
+    public boolean waitsForReplica() {
+        return Boolean.TRUE.equals(synchronousReplication);
     }
 
     /** Whether PgBouncer runs in front of every instance. */

@@ -211,10 +211,10 @@ public final class SpecValidator {
                 errors.add(
                         new FieldError(field + ".name", "'" + node.name() + "' appears twice; node names are unique"));
             }
-            if (node.hostIds().size() > 1) {
+            if (new HashSet<>(node.hostIds()).size() < node.hostIds().size()) {
                 errors.add(new FieldError(
                         field + ".host_ids",
-                        "one host per node for now; replicas on several hosts are not available yet"));
+                        "a host appears twice; a node has at most one instance per host (primary or replica)"));
             }
             for (String host : node.hostIds()) {
                 if (!knownHosts.contains(host)) {
@@ -381,6 +381,20 @@ public final class SpecValidator {
                 errors.add(new FieldError(
                         "spec.postgres_version",
                         "cannot change from " + current.postgresVersion() + " (major upgrades are not supported)"));
+            }
+            for (int i = 0; i < desired.nodes().size(); i++) {
+                NodeSpec node = desired.nodes().get(i);
+                if (node == null || node.hostIds().isEmpty()) {
+                    continue;
+                }
+                int index = i;
+                current.node(node.name())
+                        .filter(before -> !before.hostIds().equals(node.hostIds()))
+                        .ifPresent(before -> errors.add(new FieldError(
+                                "spec.nodes[" + index + "].host_ids",
+                                "cannot change from " + before.hostIds()
+                                        + " yet (adding or removing a replica by update is not supported);"
+                                        + " keep the node's hosts, or add a node")));
             }
         }
         if (request.labels() != null) {

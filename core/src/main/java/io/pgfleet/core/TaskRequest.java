@@ -20,6 +20,8 @@ public sealed interface TaskRequest {
             case HEAL_INSTANCE -> HealInstance.class;
             case SUSPEND -> Suspend.class;
             case UNSUSPEND -> Unsuspend.class;
+            case SWITCHOVER -> Switchover.class;
+            case FAILOVER -> Failover.class;
         };
     }
 
@@ -85,6 +87,35 @@ public sealed interface TaskRequest {
     record Unsuspend() implements TaskRequest {
         public TaskType type() {
             return TaskType.UNSUSPEND;
+        }
+    }
+
+    /**
+     * A planned move of node {@code node}'s primary role away from {@code oldPrimaryId}; to
+     * {@code candidateInstanceId}, or (null) to the replica that replayed most.
+     */
+    record Switchover(String node, String oldPrimaryId, String candidateInstanceId) implements TaskRequest {
+        public TaskType type() {
+            return TaskType.SWITCHOVER;
+        }
+    }
+
+    /**
+     * A promotion of a replica of {@code node} because its primary {@code oldPrimaryId} is lost. An
+     * automatic one is decided by the fleet leader {@code leader} holding the lease with {@code epoch}
+     * (its fence is void once another host holds the lease); a person's has no leader (epoch -1).
+     */
+    record Failover(
+            String node,
+            String oldPrimaryId,
+            String candidateInstanceId,
+            boolean automatic,
+            String leader,
+            long epoch,
+            String reason)
+            implements TaskRequest {
+        public TaskType type() {
+            return TaskType.FAILOVER;
         }
     }
 }

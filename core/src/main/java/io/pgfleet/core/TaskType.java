@@ -13,7 +13,11 @@ public enum TaskType {
     /** A restart of a failed instance by its restart policy (spec.restart_policy = always). */
     HEAL_INSTANCE(false),
     SUSPEND(true),
-    UNSUSPEND(true);
+    UNSUSPEND(true),
+    /** A planned move of a node's primary role to one of its replicas (DESIGN.md §5b). */
+    SWITCHOVER(true),
+    /** A promotion of a replica because the node's primary is lost (automatic, or forced by a person). */
+    FAILOVER(true);
 
     private final boolean databaseWide;
 

@@ -164,15 +164,34 @@ class SpecValidatorTest {
     }
 
     @Test
-    void nodeOnTwoHostsIsRefusedUntilReplicationExists() {
+    void nodeOnTwoHostsIsAcceptedAsPrimaryAndReplica() {
         SpecValidator twoHosts = new SpecValidator(Set.of("17"), Set.of("host-1", "host-2"));
         DatabaseSpec spec = withNodes(new NodeSpec("n1", List.of("host-1", "host-2"), null));
+        org.assertj.core.api.Assertions.assertThatCode(() -> twoHosts.validateCreate(request("example", spec)))
+                .doesNotThrowAnyException();
+    }
+
+    @Test
+    void aHostNamedTwiceInOneNodeIsRefused() {
+        SpecValidator twoHosts = new SpecValidator(Set.of("17"), Set.of("host-1", "host-2"));
+        DatabaseSpec spec = withNodes(new NodeSpec("n1", List.of("host-1", "host-1"), null));
         assertThat(fieldErrors(twoHosts, request("example", spec)))
                 .singleElement()
                 .satisfies(f -> {
                     assertThat(f.field()).isEqualTo("spec.nodes[0].host_ids");
-                    assertThat(f.message()).contains("one host per node");
+                    assertThat(f.message()).contains("appears twice");
                 });
+    }
+
+    @Test
+    void anUpdateCannotChangeTheHostsOfAnExistingNode() {
+        SpecValidator twoHosts = new SpecValidator(Set.of("17"), Set.of("host-1", "host-2"));
+        DatabaseSpec current = withNodes(new NodeSpec("n1", List.of("host-1", "host-2"), null));
+        DatabaseSpec desired = withNodes(new NodeSpec("n1", List.of("host-1"), null));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+                        twoHosts.validateUpdate("example", current, new UpdateDatabaseRequest(null, null, desired)))
+                .isInstanceOf(PgfleetException.class)
+                .hasMessageContaining("host_ids");
     }
 
     // ---- ports ----

@@ -9,8 +9,9 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The server's packages point one way: api → tasks → fleet → security, events → catalog → agent →
- * config (fleet: the hosts of one catalog, between the task layer and what it uses).
+ * The server's packages point one way: api → ha → tasks → fleet → security, events → catalog → agent →
+ * config (fleet: the hosts of one catalog, between the task layer and what it uses; ha: replicas and
+ * switchover, workflows above the task layer that runs them).
  * A new cycle, or a lower layer reaching up, fails the build (README: "Where changes go").
  */
 @AnalyzeClasses(packages = "io.pgfleet.server", importOptions = ImportOption.DoNotIncludeTests.class)
@@ -29,6 +30,8 @@ class ServerLayersTest {
             .definedBy("io.pgfleet.server")
             .layer("api")
             .definedBy("io.pgfleet.server.api..")
+            .layer("ha")
+            .definedBy("io.pgfleet.server.ha..")
             .layer("tasks")
             .definedBy("io.pgfleet.server.tasks..")
             .layer("fleet")
@@ -47,17 +50,20 @@ class ServerLayersTest {
             .mayNotBeAccessedByAnyLayer()
             .whereLayer("api")
             .mayOnlyBeAccessedByLayers("entry")
-            .whereLayer("tasks")
+            .whereLayer("ha")
             .mayOnlyBeAccessedByLayers("api")
+            .whereLayer("tasks")
+            .mayOnlyBeAccessedByLayers("api", "ha")
             .whereLayer("fleet")
-            .mayOnlyBeAccessedByLayers("api", "tasks")
+            .mayOnlyBeAccessedByLayers("api", "ha", "tasks")
             .whereLayer("security")
-            .mayOnlyBeAccessedByLayers("api", "tasks", "fleet")
+            .mayOnlyBeAccessedByLayers("api", "ha", "tasks", "fleet")
             .whereLayer("events")
-            .mayOnlyBeAccessedByLayers("api", "tasks")
+            .mayOnlyBeAccessedByLayers("api", "ha", "tasks")
             .whereLayer("catalog")
-            .mayOnlyBeAccessedByLayers("api", "tasks", "fleet", "security", "events")
+            .mayOnlyBeAccessedByLayers("api", "ha", "tasks", "fleet", "security", "events")
             .whereLayer("agent")
-            .mayOnlyBeAccessedByLayers("api", "tasks", "fleet", "security", "events", "catalog")
-            .because("api → tasks → fleet → security, events → catalog → agent → config; core under them all");
+            .mayOnlyBeAccessedByLayers("api", "ha", "tasks", "fleet", "security", "events", "catalog")
+            .because(
+                    "api → ha → tasks → fleet → security, events → catalog → agent → config; core under them" + " all");
 }

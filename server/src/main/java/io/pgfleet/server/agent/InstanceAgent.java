@@ -60,8 +60,7 @@ public class InstanceAgent {
     public void prepare(InstanceRuntime instance, DatabaseSpec spec) {
         PostgresServer server = server(instance);
         server.initDataDirectory(instance.superuserPassword());
-        server.writeConfiguration(
-                instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
+        writeConfiguration(instance, spec);
     }
 
     /** InitDataDirectory: initdb with the instance's superuser; skipped when a finished data directory exists. */
@@ -79,9 +78,19 @@ public class InstanceAgent {
 
     /** WritePostgresConf: rewrites the files only when their content differs; returns whether it did. */
     public boolean writeConfiguration(InstanceRuntime instance, DatabaseSpec spec) {
+        Map<String, String> conf = new java.util.TreeMap<>(spec.effectiveConf(instance.nodeName()));
+        conf.putAll(instance.streaming().parameters(passfile(instance)));
         return server(instance)
                 .writeConfiguration(
-                        instance.port(), properties.listenAddresses(), spec.effectiveConf(instance.nodeName()));
+                        instance.port(),
+                        properties.listenAddresses(),
+                        conf,
+                        instance.streaming().replicationSources());
+    }
+
+    /** Where the walreceiver finds the replication role's password (mode 0600, the instance user's). */
+    public java.nio.file.Path passfile(InstanceRuntime instance) {
+        return layout.instanceDir(instance.id()).resolve("replication.pgpass");
     }
 
     /** When the running postmaster started ({@code pg_postmaster_start_time()}). */
@@ -162,6 +171,9 @@ public class InstanceAgent {
      */
     public void reconcileRoles(
             InstanceRuntime instance, DatabaseSpec spec, Map<String, Secret> passwords, List<String> drop) {
+        if (instance.streaming().isStandby()) {
+            return; // read-only: its roles arrive from the primary by replication
+        }
         Secret poolerPassword = spec.hasPooler() ? poolers.poolerPassword(instance) : null;
         try (Connection c = connect(instance, "postgres")) {
             RoleReconciler.reconcile(
@@ -182,6 +194,9 @@ public class InstanceAgent {
 
     /** VerifyRoles: what differs from the spec on this instance (drift), one message per finding. */
     public List<String> verifyRoles(InstanceRuntime instance, DatabaseSpec spec, Map<String, Secret> passwords) {
+        if (instance.streaming().isStandby()) {
+            return List.of(); // a copy of its primary, verified there
+        }
         try (Connection c = connect(instance, "postgres")) {
             return RoleReconciler.verify(c, spec, passwords);
         } catch (SQLException e) {

@@ -9,6 +9,7 @@ import io.pgfleet.core.Secret;
  * @param poolerPort null when no pooler port is reserved
  * @param poolerPassword the pooler's auth_user password; null before one was stored
  * @param tenantId the tenant that owns it (its OS user, {@link TenantOsUser}); null where only observed
+ * @param streaming its part in its node's replication; {@link StreamingSettings#NONE} for a node of one host
  */
 public record InstanceRuntime(
         String id,
@@ -19,7 +20,12 @@ public record InstanceRuntime(
         Integer poolerPort,
         Secret superuserPassword,
         Secret poolerPassword,
-        String tenantId) {
+        String tenantId,
+        StreamingSettings streaming) {
+
+    public InstanceRuntime {
+        streaming = streaming == null ? StreamingSettings.NONE : streaming;
+    }
 
     /** How messages name it: {@code instance n1 of example}. */
     public String subject() {
@@ -36,6 +42,7 @@ public record InstanceRuntime(
                 poolerPort,
                 superuserPassword,
                 poolerPassword,
-                tenantId);
+                tenantId,
+                streaming);
     }
 }

@@ -111,6 +111,12 @@ public final class PostgresServer {
      * Returns whether anything changed.
      */
     public boolean writeConfiguration(int port, String listenAddresses, Map<String, String> parameters) {
+        return writeConfiguration(port, listenAddresses, parameters, List.of());
+    }
+
+    /** The same, allowing replication connections (scram-sha-256) from {@code replicationSources}. */
+    public boolean writeConfiguration(
+            int port, String listenAddresses, Map<String, String> parameters, List<String> replicationSources) {
         StringBuilder conf =
                 new StringBuilder("# Written by pgfleet; changes here are overwritten. Use the database spec.\n");
         new TreeMap<>(parameters)
@@ -137,6 +143,17 @@ public final class PostgresServer {
                 host    all   all   0.0.0.0/0     scram-sha-256
                 host    all   all   ::/0          scram-sha-256
                 """;
+        StringBuilder replicationLines = new StringBuilder();
+        for (String source : replicationSources) {
+            String cidr = source.contains("/") ? source : source + (source.contains(":") ? "/128" : "/32");
+            replicationLines
+                    .append("host    replication   ")
+                    .append(StreamingSettings.ROLE)
+                    .append("   ")
+                    .append(cidr)
+                    .append("   scram-sha-256\n");
+        }
+        hba += replicationLines;
         boolean changed = writeIfDifferent(paths.data().resolve("pgfleet.conf"), conf.toString(), "rw-------");
         changed |= writeIfDifferent(paths.data().resolve("pg_hba.conf"), hba, "rw-------");
         Path main = paths.data().resolve("postgresql.conf");

@@ -35,7 +35,49 @@ record ConnectionUrls(String host, String database, String user, String password
 
     /** An IPv6 literal needs brackets in a URL. */
     private String hostPart() {
+        return bracketed(host);
+    }
+
+    private static String bracketed(String host) {
         return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    /**
+     * Per replicated node (several instances): multi-host URIs over its instances, primary first, with
+     * {@code target_session_attrs} (libpq) and {@code targetServerType} (pgjdbc).
+     */
+    static java.util.List<Views.ConnectionNode> nodes(
+            java.util.List<Views.ConnectionInstance> all, String database, String user, String password) {
+        java.util.Map<String, java.util.List<Views.ConnectionInstance>> byNode = new java.util.LinkedHashMap<>();
+        all.forEach(i -> byNode.computeIfAbsent(i.nodeName(), n -> new java.util.ArrayList<>())
+                .add(i));
+        String auth = user == null ? "" : enc(user) + ":" + (password == null ? MASK : enc(password)) + "@";
+        String jdbcAuth =
+                user == null ? "" : "&user=" + enc(user) + "&password=" + (password == null ? MASK : enc(password));
+        java.util.List<Views.ConnectionNode> result = new java.util.ArrayList<>();
+        byNode.forEach((node, list) -> {
+            if (list.size() < 2) {
+                return;
+            }
+            String hosts = String.join(
+                    ",",
+                    list.stream().map(i -> bracketed(i.host()) + ":" + i.port()).toList());
+            boolean pooled = list.stream().allMatch(i -> i.poolerPort() != null);
+            String poolHosts = String.join(
+                    ",",
+                    list.stream()
+                            .map(i -> bracketed(i.host()) + ":" + i.poolerPort())
+                            .toList());
+            String db = enc(database);
+            result.add(new Views.ConnectionNode(
+                    node,
+                    "postgresql://" + auth + hosts + "/" + db + "?target_session_attrs=read-write",
+                    "postgresql://" + auth + hosts + "/" + db + "?target_session_attrs=read-only",
+                    pooled ? "postgresql://" + auth + poolHosts + "/" + db + "?target_session_attrs=read-write" : null,
+                    "jdbc:postgresql://" + hosts + "/" + db + "?targetServerType=primary" + jdbcAuth,
+                    "jdbc:postgresql://" + hosts + "/" + db + "?targetServerType=preferSecondary" + jdbcAuth));
+        });
+        return result;
     }
 
     private static String enc(String s) {

@@ -64,6 +64,7 @@ public class DatabaseController {
     private final PostgresDistribution distribution;
     private final PgEdgeCompat compat;
     private final io.pgfleet.server.fleet.HostCalls hostCalls;
+    private final io.pgfleet.server.ha.ReplicationStatus replicationStatus;
 
     public DatabaseController(
             DatabaseOperations operations,
@@ -74,7 +75,9 @@ public class DatabaseController {
             PgfleetProperties properties,
             PostgresDistribution distribution,
             PgEdgeCompat compat,
-            io.pgfleet.server.fleet.HostCalls hostCalls) {
+            io.pgfleet.server.fleet.HostCalls hostCalls,
+            io.pgfleet.server.ha.ReplicationStatus replicationStatus) {
+        this.replicationStatus = replicationStatus;
         this.distribution = distribution;
         this.compat = compat;
         this.hostCalls = hostCalls;
@@ -138,7 +141,8 @@ public class DatabaseController {
     @GetMapping("/{databaseId}")
     public DatabaseView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String databaseId) {
         DatabaseRow db = find(caller, databaseId);
-        return DatabaseView.of(db, instances.byDatabase(db.uuid()), compat.facts());
+        List<InstanceRow> rows = instances.byDatabase(db.uuid());
+        return DatabaseView.of(db, rows, compat.facts(), replicationStatus.of(rows));
     }
 
     /** A spec update: the whole desired spec; 202 with the task and the plan it applies. */
@@ -327,7 +331,10 @@ public class DatabaseController {
                     urls.jdbc(i.port(), false),
                     i.poolerPort() == null ? null : urls.jdbc(i.poolerPort(), true)));
         }
-        return new ConnectionView(db.id(), result);
+        return new ConnectionView(
+                db.id(),
+                result,
+                ConnectionUrls.nodes(result, db.spec().databaseName(), username, reveal ? password : null));
     }
 
     /**

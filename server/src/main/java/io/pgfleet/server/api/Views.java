@@ -31,13 +31,22 @@ public final class Views {
             Instant createdAt,
             Instant updatedAt,
             PgEdgeCompat.PostgresStatus postgres,
-            PgEdgeCompat.ConnectionInfo connectionInfo) {
+            PgEdgeCompat.ConnectionInfo connectionInfo,
+            io.pgfleet.server.ha.ReplicationStatus.ReplicaLag replication) {
         static InstanceView of(InstanceRow row, PgEdgeCompat.InstanceFacts facts) {
+            return of(row, facts, null);
+        }
+
+        /** With a replica's lag as its primary reports it (null for a primary, or when it did not answer). */
+        static InstanceView of(
+                InstanceRow row,
+                PgEdgeCompat.InstanceFacts facts,
+                io.pgfleet.server.ha.ReplicationStatus.ReplicaLag lag) {
             return new InstanceView(
                     row.id(),
                     row.nodeName(),
                     row.hostId(),
-                    PgEdgeCompat.PRIMARY,
+                    row.role(),
                     row.postgresVersion(),
                     row.port(),
                     row.poolerPort(),
@@ -49,8 +58,9 @@ public final class Views {
                     row.createdAt(),
                     row.updatedAt(),
                     new PgEdgeCompat.PostgresStatus(
-                            facts.fullVersion(row.postgresVersion()), row.pendingRestart(), PgEdgeCompat.PRIMARY),
-                    PgEdgeCompat.ConnectionInfo.of(facts.hostname(), row.port()));
+                            facts.fullVersion(row.postgresVersion()), row.pendingRestart(), row.role()),
+                    PgEdgeCompat.ConnectionInfo.of(facts.hostname(), row.port()),
+                    lag);
         }
     }
 
@@ -72,6 +82,15 @@ public final class Views {
             Instant updatedAt,
             List<InstanceView> instances) {
         static DatabaseView of(DatabaseRow row, List<InstanceRow> instances, PgEdgeCompat.InstanceFacts facts) {
+            return of(row, instances, facts, Map.of());
+        }
+
+        /** With each replica's lag as its primary reports it. */
+        static DatabaseView of(
+                DatabaseRow row,
+                List<InstanceRow> instances,
+                PgEdgeCompat.InstanceFacts facts,
+                Map<String, io.pgfleet.server.ha.ReplicationStatus.ReplicaLag> lags) {
             return new DatabaseView(
                     row.id(),
                     state(row, instances).label(),
@@ -79,7 +98,9 @@ public final class Views {
                     row.spec().redacted(),
                     row.createdAt(),
                     row.updatedAt(),
-                    instances.stream().map(i -> InstanceView.of(i, facts)).toList());
+                    instances.stream()
+                            .map(i -> InstanceView.of(i, facts, lags.get(i.id())))
+                            .toList());
         }
 
         static DatabaseState state(DatabaseRow row, List<InstanceRow> instances) {
@@ -175,7 +196,19 @@ public final class Views {
             String jdbcUrl,
             String pooledJdbcUrl) {}
 
-    public record ConnectionView(String databaseId, List<ConnectionInstance> instances) {}
+    /**
+     * A replicated node's multi-host URLs: libpq picks the writable (or a read-only) instance itself, so
+     * clients follow a switchover without a virtual IP. JDBC spells it targetServerType.
+     */
+    public record ConnectionNode(
+            String nodeName,
+            String primaryUrl,
+            String readOnlyUrl,
+            String pooledPrimaryUrl,
+            String primaryJdbcUrl,
+            String readOnlyJdbcUrl) {}
+
+    public record ConnectionView(String databaseId, List<ConnectionInstance> instances, List<ConnectionNode> nodes) {}
 
     public record RestartRequest(Instant scheduledAt, Boolean onlyIfPending) {}
 }

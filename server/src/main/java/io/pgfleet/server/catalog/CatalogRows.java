@@ -38,9 +38,57 @@ public final class CatalogRows {
             Instant createdAt,
             Instant updatedAt,
             java.util.List<String> drift,
-            byte[] poolerPasswordEnc) {
+            byte[] poolerPasswordEnc,
+            String role,
+            boolean needsRejoin) {
+        public static final String PRIMARY = "primary";
+        public static final String REPLICA = "replica";
+
         public InstanceRow {
             drift = drift == null ? java.util.List.of() : java.util.List.copyOf(drift);
+            role = role == null ? PRIMARY : role;
+        }
+
+        /** A primary that needs no rejoin: the row of a node with one host. */
+        public InstanceRow(
+                String id,
+                UUID databaseUuid,
+                String nodeName,
+                String hostId,
+                String postgresVersion,
+                int port,
+                Integer poolerPort,
+                InstanceState state,
+                boolean pendingRestart,
+                String error,
+                byte[] superuserPasswordEnc,
+                Instant createdAt,
+                Instant updatedAt,
+                java.util.List<String> drift,
+                byte[] poolerPasswordEnc) {
+            this(
+                    id,
+                    databaseUuid,
+                    nodeName,
+                    hostId,
+                    postgresVersion,
+                    port,
+                    poolerPort,
+                    state,
+                    pendingRestart,
+                    error,
+                    superuserPasswordEnc,
+                    createdAt,
+                    updatedAt,
+                    drift,
+                    poolerPasswordEnc,
+                    PRIMARY,
+                    false);
+        }
+
+        /** A streaming replica of its node's primary (DESIGN.md §5b). */
+        public boolean isReplica() {
+            return REPLICA.equals(role);
         }
 
         public InstanceRow withPort(int newPort) {
@@ -59,7 +107,9 @@ public final class CatalogRows {
                     createdAt,
                     updatedAt,
                     drift,
-                    poolerPasswordEnc);
+                    poolerPasswordEnc,
+                    role,
+                    needsRejoin);
         }
     }
 

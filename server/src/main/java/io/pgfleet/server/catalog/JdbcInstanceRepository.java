@@ -25,8 +25,8 @@ public class JdbcInstanceRepository {
     public void insert(InstanceRow row) {
         jdbc.sql("""
                 insert into instances (id, database_uuid, node_name, host_id, postgres_version, port, pooler_port,
-                                       state, superuser_password_enc, pooler_password_enc)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                                       state, superuser_password_enc, pooler_password_enc, role)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
                 .params(
                         row.id(),
                         row.databaseUuid(),
@@ -37,12 +37,13 @@ public class JdbcInstanceRepository {
                         row.poolerPort(),
                         row.state().label(),
                         row.superuserPasswordEnc(),
-                        row.poolerPasswordEnc())
+                        row.poolerPasswordEnc(),
+                        row.role())
                 .update();
     }
 
     public List<InstanceRow> byDatabase(UUID databaseUuid) {
-        return jdbc.sql("select * from instances where database_uuid = ? order by node_name")
+        return jdbc.sql("select * from instances where database_uuid = ? order by node_name, role, host_id")
                 .param(databaseUuid)
                 .query(this::map)
                 .list();
@@ -141,6 +142,8 @@ public class JdbcInstanceRepository {
                 JdbcDatabaseRepository.instant(rs.getTimestamp("created_at")),
                 JdbcDatabaseRepository.instant(rs.getTimestamp("updated_at")),
                 json.readStringList(rs.getString("drift")),
-                rs.getBytes("pooler_password_enc"));
+                rs.getBytes("pooler_password_enc"),
+                rs.getString("role"),
+                rs.getBoolean("needs_rejoin"));
     }
 }

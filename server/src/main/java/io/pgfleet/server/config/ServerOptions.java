@@ -80,6 +80,11 @@ public class ServerOptions implements Callable<Integer> {
     String hostTimeout;
 
     @Option(
+            names = "--failover-grace",
+            description = "How long a replicated node's primary may be lost before the leader fails over (default 3s).")
+    String failoverGrace;
+
+    @Option(
             names = "--pgbouncer-bin",
             description = "The pgbouncer executable (default: pgbouncer on PATH, then /usr/sbin/pgbouncer).")
     Path pgbouncerBin;
@@ -153,6 +158,7 @@ public class ServerOptions implements Callable<Integer> {
         add(properties, "pgfleet.pgbouncer-bin", pgbouncerBin);
         add(properties, "pgfleet.api-url", apiUrl);
         add(properties, "pgfleet.host-timeout", hostTimeout);
+        add(properties, "pgfleet.failover-grace", failoverGrace);
         try {
             SpringApplication app = new SpringApplication(application);
             if (migrateOnly) {

@@ -70,4 +70,9 @@ public class LeaderLease {
     public boolean isLeader() {
         return epoch >= 0;
     }
+
+    /** The epoch this host holds the lease with, or -1: written with a fenced decision (a failover). */
+    public long epoch() {
+        return epoch;
+    }
 }

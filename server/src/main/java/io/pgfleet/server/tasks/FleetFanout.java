@@ -18,9 +18,16 @@ import org.springframework.stereotype.Component;
 public class FleetFanout implements StepRunner.Fanout {
     private final FleetNodes fleetNodes;
     private final JdbcInstanceRepository instances;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FleetFanout.class);
     private final String hostId;
+    private final io.pgfleet.server.fleet.JdbcFleetRepository fleet;
 
-    public FleetFanout(FleetNodes fleetNodes, JdbcInstanceRepository instances, PgfleetProperties properties) {
+    public FleetFanout(
+            FleetNodes fleetNodes,
+            JdbcInstanceRepository instances,
+            PgfleetProperties properties,
+            io.pgfleet.server.fleet.JdbcFleetRepository fleet) {
+        this.fleet = fleet;
         this.fleetNodes = fleetNodes;
         this.instances = instances;
         this.hostId = properties.hostId();
@@ -34,13 +41,33 @@ public class FleetFanout implements StepRunner.Fanout {
                         .filter(l -> l.get(0).instanceId() == null
                                 || instances.find(l.get(0).instanceId()).isPresent())
                         .toList()
-                : lanes;
+                : lanes.stream().filter(l -> !hostIsGone(l)).toList();
         fleetNodes.forEachNode(mine, this::hostOf, runHere);
     }
 
     @Override
     public boolean inPart() {
         return FleetNodes.inPart();
+    }
+
+    /** A lane that may be left out (a failover's) whose host has been silent too long. */
+    private boolean hostIsGone(List<Step> lane) {
+        java.time.Duration silence = lane.get(0).skipWhenHostSilentFor();
+        if (silence == null) {
+            return false;
+        }
+        String host = hostOf(lane);
+        boolean gone = !host.equals(hostId)
+                && fleet.host(host)
+                        .map(h -> "unreachable".equals(h.state()) || h.millisSinceSeen() >= silence.toMillis())
+                        .orElse(true);
+        if (gone) {
+            log.warn(
+                    "host {} is silent; lane {} is left for its return",
+                    host,
+                    lane.get(0).node());
+        }
+        return gone;
     }
 
     private String hostOf(List<Step> lane) {

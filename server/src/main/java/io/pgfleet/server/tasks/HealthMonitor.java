@@ -180,6 +180,13 @@ public class HealthMonitor implements SmartLifecycle {
         if (db == null) {
             return;
         }
+        if (instance.needsRejoin()
+                && agent.isRunning(runtimes.of(db, instance))
+                && tasks.conflicting(db.uuid(), instance.id(), false, null).isEmpty()) {
+            // Demoted by a failover while this host was away: never let it serve as a second primary.
+            log.warn("instance {} of {}: demoted by a failover but running; stopping it", instance.nodeName(), db.id());
+            agent.stop(runtimes.of(db, instance));
+        }
         if (state == InstanceState.FAILED) {
             heal(db, instance);
             return;

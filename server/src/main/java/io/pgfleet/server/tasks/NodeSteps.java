@@ -65,6 +65,19 @@ public class NodeSteps {
         return passwords;
     }
 
+    /**
+     * The name of an instance's lane in a workflow (its steps' {@code node}, their key's prefix): the
+     * node's name for the instance on the node's first host, {@code node@host} for a replica's, so the
+     * instances of one node run as lanes of their own, each on its host.
+     */
+    public static String lane(DatabaseRow db, InstanceRow instance) {
+        boolean first = db.spec()
+                .node(instance.nodeName())
+                .map(n -> n.hostIds().isEmpty() || n.hostIds().get(0).equals(instance.hostId()))
+                .orElse(true);
+        return first ? instance.nodeName() : instance.nodeName() + "@" + instance.hostId();
+    }
+
     // ---- lanes ----
 
     /** A fresh instance: data directory, configuration, Postgres, roles, pooler; then available. */
@@ -116,7 +129,7 @@ public class NodeSteps {
                 stopPooler(db, instance),
                 Step.onNode(
                                 "MarkStopped",
-                                node,
+                                lane(db, instance),
                                 instance.id(),
                                 () -> "node " + node + ": stopped; port " + instance.port() + " stays reserved",
                                 ctx -> states.enter(db, instance.id(), InstanceState.STOPPED))
@@ -130,7 +143,7 @@ public class NodeSteps {
         lane.add(enter(db, instance, InstanceState.RESTARTING, "EnterRestarting"));
         lane.add(Step.onNode(
                 "RestartPostgres",
-                node,
+                lane(db, instance),
                 instance.id(),
                 () -> "node " + node + ": restarting"
                         + (db.spec().hasPooler() && poolers.isRunning(runtimes.of(db, instance))
@@ -154,14 +167,14 @@ public class NodeSteps {
                 stopPooler(db, instance),
                 Step.onNode(
                                 "RemoveFiles",
-                                node,
+                                lane(db, instance),
                                 instance.id(),
                                 () -> "node " + node + ": removing its files",
                                 ctx -> agent.removeFiles(runtimes.of(db, instance)))
                         .doneWhen(ctx -> !agent.hasInstanceDirectory(runtimes.of(db, instance))),
                 Step.onNode(
                                 "ForgetInstance",
-                                node,
+                                lane(db, instance),
                                 instance.id(),
                                 () -> "node " + node + ": deleted; port " + instance.port() + " freed",
                                 ctx -> forget(db, instance))
@@ -171,15 +184,14 @@ public class NodeSteps {
     // ---- steps ----
 
     /** Moves the instance into a workflow's transient state; done when it is there already (a resumed task). */
-    Step enter(DatabaseRow db, InstanceRow instance, InstanceState state, String name) {
-        return Step.onNode(
-                        name, instance.nodeName(), instance.id(), null, ctx -> states.enter(db, instance.id(), state))
+    public Step enter(DatabaseRow db, InstanceRow instance, InstanceState state, String name) {
+        return Step.onNode(name, lane(db, instance), instance.id(), null, ctx -> states.enter(db, instance.id(), state))
                 .doneWhen(ctx -> stateIs(instance, state));
     }
 
     /** Refuses before any state moves when another process holds the port: the instance stays as it is. */
     Step checkPortFree(DatabaseRow db, InstanceRow instance) {
-        return Step.onNode("CheckPortFree", instance.nodeName(), instance.id(), null, ctx -> {
+        return Step.onNode("CheckPortFree", lane(db, instance), instance.id(), null, ctx -> {
             if (!agent.isRunning(runtimes.of(db, instance)) && !PortProbe.isFree(instance.port())) {
                 throw new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
@@ -193,7 +205,7 @@ public class NodeSteps {
     Step initDataDirectory(DatabaseRow db, InstanceRow instance) {
         return Step.onNode(
                         "InitDataDirectory",
-                        instance.nodeName(),
+                        lane(db, instance),
                         instance.id(),
                         () -> "node " + instance.nodeName() + ": initializing the data directory",
                         ctx -> agent.initDataDirectory(runtimes.of(db, instance)))
@@ -201,20 +213,20 @@ public class NodeSteps {
     }
 
     /** Writes pgfleet.conf and pg_hba.conf (for {@code instance}'s port); rewrites only what differs. */
-    Step writePostgresConf(DatabaseRow db, InstanceRow instance) {
+    public Step writePostgresConf(DatabaseRow db, InstanceRow instance) {
         return Step.onNode(
                 "WritePostgresConf",
-                instance.nodeName(),
+                lane(db, instance),
                 instance.id(),
                 null,
                 ctx -> agent.writeConfiguration(runtimes.of(db, instance), db.spec()));
     }
 
     /** StartPostgres and AwaitReady; done when the postmaster already answers. */
-    Step startPostgres(DatabaseRow db, InstanceRow instance) {
+    public Step startPostgres(DatabaseRow db, InstanceRow instance) {
         return Step.onNode(
                         "StartPostgres",
-                        instance.nodeName(),
+                        lane(db, instance),
                         instance.id(),
                         () -> "node " + instance.nodeName() + ": starting PostgreSQL " + instance.postgresVersion()
                                 + " on port " + instance.port(),
@@ -228,17 +240,17 @@ public class NodeSteps {
             DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords, List<String> drop, String message) {
         return Step.onNode(
                 "ReconcileRoles",
-                instance.nodeName(),
+                lane(db, instance),
                 instance.id(),
                 message == null ? null : () -> message,
                 ctx -> agent.reconcileRoles(runtimes.of(db, current(instance)), db.spec(), passwords, drop));
     }
 
     /** WritePoolerConf, StartPooler, AwaitPoolerReady on the port the catalog reserved for it. */
-    Step startPooler(DatabaseRow db, InstanceRow instance) {
+    public Step startPooler(DatabaseRow db, InstanceRow instance) {
         return Step.onNode(
                 "StartPooler",
-                instance.nodeName(),
+                lane(db, instance),
                 instance.id(),
                 () -> "node " + instance.nodeName() + ": starting PgBouncer on port "
                         + current(instance).poolerPort(),
@@ -250,8 +262,8 @@ public class NodeSteps {
                 });
     }
 
-    Step stopPostgres(DatabaseRow db, InstanceRow instance, boolean endSessionsFirst, String message) {
-        return Step.onNode("StopPostgres", instance.nodeName(), instance.id(), () -> message, ctx -> {
+    public Step stopPostgres(DatabaseRow db, InstanceRow instance, boolean endSessionsFirst, String message) {
+        return Step.onNode("StopPostgres", lane(db, instance), instance.id(), () -> message, ctx -> {
                     if (endSessionsFirst && agent.isRunning(runtimes.of(db, instance))) {
                         endSessions(ctx, db, instance);
                     }
@@ -270,10 +282,10 @@ public class NodeSteps {
         }
     }
 
-    Step stopPooler(DatabaseRow db, InstanceRow instance) {
+    public Step stopPooler(DatabaseRow db, InstanceRow instance) {
         return Step.onNode(
                         "StopPooler",
-                        instance.nodeName(),
+                        lane(db, instance),
                         instance.id(),
                         null,
                         ctx -> poolers.stop(runtimes.of(db, instance)))
@@ -282,7 +294,7 @@ public class NodeSteps {
 
     /** VerifyRoles: records the drift found (none after a successful reconcile) on the instance. */
     Step verifyRoles(DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords) {
-        return Step.onNode("VerifyRoles", instance.nodeName(), instance.id(), null, ctx -> {
+        return Step.onNode("VerifyRoles", lane(db, instance), instance.id(), null, ctx -> {
             List<String> drift = agent.verifyRoles(runtimes.of(db, current(instance)), db.spec(), passwords);
             recordDrift(db, instance, drift);
             if (!drift.isEmpty()) {
@@ -293,7 +305,7 @@ public class NodeSteps {
 
     /** ReadPendingRestart: whether a setting waits for a restart, as pg_settings says. */
     Step readPendingRestart(DatabaseRow db, InstanceRow instance) {
-        return Step.onNode("ReadPendingRestart", instance.nodeName(), instance.id(), null, ctx -> {
+        return Step.onNode("ReadPendingRestart", lane(db, instance), instance.id(), null, ctx -> {
             InstanceRow now = current(instance);
             boolean pending = agent.hasPendingRestart(runtimes.of(db, now));
             instances.setPendingRestart(instance.id(), pending);
@@ -303,8 +315,8 @@ public class NodeSteps {
         });
     }
 
-    Step markAvailable(DatabaseRow db, InstanceRow instance, boolean clearPendingRestart, String message) {
-        return Step.onNode("MarkAvailable", instance.nodeName(), instance.id(), () -> message, ctx -> {
+    public Step markAvailable(DatabaseRow db, InstanceRow instance, boolean clearPendingRestart, String message) {
+        return Step.onNode("MarkAvailable", lane(db, instance), instance.id(), () -> message, ctx -> {
                     if (clearPendingRestart) {
                         instances.setPendingRestart(instance.id(), false);
                     }
@@ -353,7 +365,7 @@ public class NodeSteps {
      * {@code failed} (the restart policy takes it from there), an interrupted stop, delete or
      * modification is {@code error}; a stable instance (a start refused up front) stays as it is.
      */
-    Workflow.NodeFailure recordFailure(DatabaseRow db) {
+    public Workflow.NodeFailure recordFailure(DatabaseRow db) {
         return (ctx, step, cause) -> {
             ctx.log(
                     "node " + step.node() + ": " + cause.getMessage(),
@@ -373,13 +385,13 @@ public class NodeSteps {
         };
     }
 
-    InstanceRow current(InstanceRow instance) {
+    public InstanceRow current(InstanceRow instance) {
         return instances
                 .find(instance.id())
                 .orElseThrow(() -> PgfleetException.notFound("instance " + instance.nodeName()));
     }
 
-    boolean stateIs(InstanceRow instance, InstanceState state) {
+    public boolean stateIs(InstanceRow instance, InstanceState state) {
         return instances.find(instance.id()).map(InstanceRow::state).orElse(null) == state;
     }
 }

@@ -114,9 +114,21 @@ public class PortReservations {
         }
     }
 
+    /**
+     * One instance per host of the node: the primary on the first, replicas on the others. A replica is
+     * a copy of its primary, so it shares the primary's superuser and pooler passwords.
+     */
+    public List<InstanceRow> reserveInstances(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
+        List<InstanceRow> result = new java.util.ArrayList<>();
+        for (String hostId : node.hostIds()) {
+            result.add(reserveInstance(db, spec, node, hostId, result.isEmpty() ? null : result.get(0)));
+        }
+        return result;
+    }
+
     /** A new instance of {@code node}: its row ({@code creating}) and its port, asked for or the first free one. */
-    public InstanceRow reserveInstance(DatabaseRow db, DatabaseSpec spec, NodeSpec node) {
-        String hostId = node.hostIds().get(0);
+    private InstanceRow reserveInstance(
+            DatabaseRow db, DatabaseSpec spec, NodeSpec node, String hostId, InstanceRow primaryOfNode) {
         String instanceId = InstanceIds.newInstanceId(db.uuid(), node.name());
         Integer requested = spec.requestedPort(node);
         int port;
@@ -137,11 +149,13 @@ public class PortReservations {
                 InstanceState.CREATING,
                 false,
                 null,
-                secrets.seal(Secret.generate()),
+                primaryOfNode == null ? secrets.seal(Secret.generate()) : primaryOfNode.superuserPasswordEnc(),
                 null,
                 null,
                 List.of(),
-                secrets.seal(Secret.generate())));
+                primaryOfNode == null ? secrets.seal(Secret.generate()) : primaryOfNode.poolerPasswordEnc(),
+                primaryOfNode == null ? InstanceRow.PRIMARY : InstanceRow.REPLICA,
+                false));
         take(hostId, port, instanceId, "postgres");
         return instances.find(instanceId).orElseThrow();
     }

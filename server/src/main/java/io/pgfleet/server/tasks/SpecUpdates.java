@@ -193,7 +193,7 @@ public class SpecUpdates {
                     .filter(i -> desired.node(i.nodeName()).isPresent())
                     .toList());
             for (NodeSpec node : added) {
-                withPoolers.add(reservations.reserveInstance(updatedRow, desired, node));
+                withPoolers.addAll(reservations.reserveInstances(updatedRow, desired, node));
             }
             if (desired.hasPooler()) {
                 withPoolers.forEach(reservations::reservePoolerPort);

@@ -41,6 +41,15 @@ public interface Step {
 
     void apply(TaskContext ctx);
 
+    /**
+     * For a lane that may be left out when its host is gone (a failover does not wait for a dead
+     * host): how long its host may have been silent before the coordinator skips the lane; null (the
+     * default) when the lane needs its host. Read from a lane's first step.
+     */
+    default java.time.Duration skipWhenHostSilentFor() {
+        return null;
+    }
+
     /** What the catalog records: the name, prefixed with the node for a node's step ({@code n1/StartPostgres}). */
     default String key() {
         return node() == null ? name() : node() + "/" + name();
@@ -48,13 +57,13 @@ public interface Step {
 
     /** A step of the whole database. */
     static Defined of(String name, Supplier<String> message, Consumer<TaskContext> apply) {
-        return new Defined(name, null, null, message, Map.of(), ctx -> false, apply);
+        return new Defined(name, null, null, message, Map.of(), ctx -> false, apply, null);
     }
 
     /** A step of one node. */
     static Defined onNode(
             String name, String node, String instanceId, Supplier<String> message, Consumer<TaskContext> apply) {
-        return new Defined(name, node, instanceId, message, Map.of(), ctx -> false, apply);
+        return new Defined(name, node, instanceId, message, Map.of(), ctx -> false, apply, null);
     }
 
     /** A step made of its parts; {@code message} is computed as the step starts, so it can describe reality. */
@@ -65,15 +74,22 @@ public interface Step {
             Supplier<String> messageText,
             Map<String, Object> fields,
             Predicate<TaskContext> done,
-            Consumer<TaskContext> action)
+            Consumer<TaskContext> action,
+            java.time.Duration skipWhenHostSilentFor)
             implements Step {
 
         public Defined doneWhen(Predicate<TaskContext> isDone) {
-            return new Defined(name, node, instanceId, messageText, fields, isDone, action);
+            return new Defined(name, node, instanceId, messageText, fields, isDone, action, skipWhenHostSilentFor);
         }
 
         public Defined withFields(Map<String, Object> more) {
-            return new Defined(name, node, instanceId, messageText, Map.copyOf(more), done, action);
+            return new Defined(
+                    name, node, instanceId, messageText, Map.copyOf(more), done, action, skipWhenHostSilentFor);
+        }
+
+        /** The lane this step starts is skipped when its host has been silent {@code silence} or longer. */
+        public Defined unlessHostSilentFor(java.time.Duration silence) {
+            return new Defined(name, node, instanceId, messageText, fields, done, action, silence);
         }
 
         @Override

@@ -266,6 +266,11 @@ public class TaskRunner implements SmartLifecycle {
     }
 
     private boolean claim(TaskRow task) {
+        // The row is read again after the due query: another host may have claimed it in between, and a
+        // compare-and-set from 'running' to 'running' would let two hosts run one task at once.
+        if (task.status() != TaskStatus.PENDING && task.status() != TaskStatus.SCHEDULED) {
+            return false;
+        }
         Boolean claimed = tx.execute(s -> {
             Optional<DatabaseRow> db = databases.lockByUuid(task.databaseUuid());
             if (db.isEmpty()) {

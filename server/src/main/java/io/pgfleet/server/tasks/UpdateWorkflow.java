@@ -104,13 +104,13 @@ public class UpdateWorkflow {
         InstanceRow target = move.map(m -> instance.withPort(m.to())).orElse(instance);
         List<Step> lane = new ArrayList<>();
         lane.add(steps.writePostgresConf(db, target));
-        move.ifPresent(m -> lane.add(movePort(instance, m)));
+        move.ifPresent(m -> lane.add(movePort(db, instance, m)));
         if (!db.spec().hasPooler()) {
             lane.add(releasePooler(db, instance));
         }
         lane.add(Step.onNode(
                 "ClearPendingRestart",
-                node,
+                NodeSteps.lane(db, instance),
                 instance.id(),
                 () -> "node " + node + ": stopped; its configuration is written and applies at its next start",
                 ctx -> instances.setPendingRestart(instance.id(), false)));
@@ -126,7 +126,7 @@ public class UpdateWorkflow {
             PortChange m = move.get();
             lane.add(Step.onNode(
                             "RestartOnNewPort",
-                            node,
+                            NodeSteps.lane(db, instance),
                             instance.id(),
                             () -> "node " + node + ": moving from port " + m.from() + " to " + m.to()
                                     + " with a restart",
@@ -145,7 +145,7 @@ public class UpdateWorkflow {
                     || !plan.parametersNeedingRestart().isEmpty()) {
                 lane.add(Step.onNode(
                         "Reload",
-                        node,
+                        NodeSteps.lane(db, instance),
                         instance.id(),
                         () -> "node " + node + ": reloading " + plan.parametersToReload()
                                 + (plan.parametersNeedingRestart().isEmpty()
@@ -170,8 +170,13 @@ public class UpdateWorkflow {
         return lane;
     }
 
-    private Step movePort(InstanceRow instance, PortChange move) {
-        return Step.onNode("MovePort", instance.nodeName(), instance.id(), null, ctx -> moveReservation(instance, move))
+    private Step movePort(DatabaseRow db, InstanceRow instance, PortChange move) {
+        return Step.onNode(
+                        "MovePort",
+                        NodeSteps.lane(db, instance),
+                        instance.id(),
+                        null,
+                        ctx -> moveReservation(instance, move))
                 .doneWhen(ctx -> steps.current(instance).port() == move.to());
     }
 
@@ -184,7 +189,7 @@ public class UpdateWorkflow {
 
     /** StopPooler and free its port, when the spec no longer enables one. */
     private Step releasePooler(DatabaseRow db, InstanceRow instance) {
-        return Step.onNode("ReleasePooler", instance.nodeName(), instance.id(), null, ctx -> {
+        return Step.onNode("ReleasePooler", NodeSteps.lane(db, instance), instance.id(), null, ctx -> {
                     InstanceRow now = steps.current(instance);
                     poolers.stop(runtimes.of(db, now));
                     tx.executeWithoutResult(s -> {

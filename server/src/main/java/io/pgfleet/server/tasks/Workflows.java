@@ -11,6 +11,7 @@ import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.events.JdbcEventRepository;
+import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -31,6 +32,12 @@ public class Workflows {
     private final NodeSteps steps;
     private final UpdateWorkflow update;
     private final TransactionTemplate tx;
+    private volatile ReplicaWorkflows replicas = ReplicaWorkflows.NONE;
+
+    /** Set by the ha package at start-up. */
+    public void setReplicaWorkflows(ReplicaWorkflows replicas) {
+        this.replicas = replicas;
+    }
 
     public Workflows(
             JdbcDatabaseRepository databases,
@@ -63,13 +70,17 @@ public class Workflows {
             case CREATE -> create(db);
             case STOP_INSTANCE -> Workflow.of(steps.stop(db, instance(ctx)), steps.recordFailure(db));
             case START_INSTANCE ->
-                Workflow.of(steps.start(db, instance(ctx), steps.passwords(db)), steps.recordFailure(db));
+                instance(ctx).needsRejoin()
+                        ? replicas.rejoin(db, instance(ctx))
+                        : Workflow.of(steps.start(db, instance(ctx), steps.passwords(db)), steps.recordFailure(db));
             case RESTART_INSTANCE -> restart(ctx, db, instance(ctx));
-            case HEAL_INSTANCE -> heal(ctx, db, instance(ctx));
+            case HEAL_INSTANCE ->
+                instance(ctx).needsRejoin() ? replicas.rejoin(db, instance(ctx)) : heal(ctx, db, instance(ctx));
             case DELETE -> delete(db);
             case UPDATE -> update.plan(ctx, db);
             case SUSPEND -> suspend(ctx, db);
             case UNSUSPEND -> unsuspend(ctx, db);
+            case SWITCHOVER, FAILOVER -> replicas.plan(ctx, db);
         };
     }
 
@@ -88,13 +99,23 @@ public class Workflows {
                         () -> PgfleetException.notFound("instance " + ctx.task().instanceId()));
     }
 
+    /**
+     * Every primary provisioned, then (with replicas) the replicas cloned from them. With replicas the
+     * plan lists every instance whatever its state (the steps skip what is done), so a host asked for a
+     * later phase plans the same phases as the coordinator did.
+     */
     private Workflow create(DatabaseRow db) {
         Map<String, Secret> passwords = steps.passwords(db);
+        List<InstanceRow> all = instances.byDatabase(db.uuid());
+        boolean replicated = all.stream().anyMatch(InstanceRow::isReplica);
         Workflow.Builder workflow = Workflow.builder();
-        for (InstanceRow instance : instances.byDatabase(db.uuid())) {
-            if (instance.state() != InstanceState.AVAILABLE) {
+        for (InstanceRow instance : all) {
+            if (!instance.isReplica() && (replicated || instance.state() != InstanceState.AVAILABLE)) {
                 workflow.addAll(steps.provision(db, instance, passwords));
             }
+        }
+        if (replicated) {
+            workflow.addAll(replicas.cloneReplicas(db));
         }
         return workflow.onNodeFailure(steps.recordFailure(db));
     }
@@ -127,7 +148,7 @@ public class Workflows {
         int attempt = ctx.task().request() instanceof TaskRequest.HealInstance h ? h.attempt() : 0;
         Step decide = Step.onNode(
                         "DecideRestart",
-                        node,
+                        NodeSteps.lane(db, instance),
                         instance.id(),
                         () -> "node " + node + ": restart_policy always, automatic restart " + attempt
                                 + "; it had failed: " + instance.error(),
@@ -149,7 +170,7 @@ public class Workflows {
                     || instance.state().canMoveTo(InstanceState.STOPPING)) {
                 workflow.addAll(steps.stop(db, instance));
             } else if (agent.isRunning(runtimes.of(db, instance))) {
-                workflow.add(Step.onNode("StopPostgres", instance.nodeName(), instance.id(), null, c -> {
+                workflow.add(Step.onNode("StopPostgres", NodeSteps.lane(db, instance), instance.id(), null, c -> {
                     throw new PgfleetException(
                             ErrorCode.INVALID_STATE,
                             "instance " + instance.nodeName() + " is "

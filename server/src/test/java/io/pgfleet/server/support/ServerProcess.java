@@ -115,6 +115,26 @@ public final class ServerProcess {
         return process.isAlive();
     }
 
+    /**
+     * As {@link #launch(Path, Path, String, List, List)}, with the admin key from {@code adminKey} once it
+     * is healthy: hosts of one fleet started at once share the key one of them created in its own home.
+     */
+    public static ServerProcess launchSharingKey(
+            Path home,
+            Path log,
+            String address,
+            List<String> jvmOptions,
+            List<String> serverOptions,
+            java.util.function.Supplier<String> adminKey) {
+        int apiPort = Ports.free();
+        List<String> arguments = new java.util.ArrayList<>(
+                List.of("--home", home.toString(), "--bind", address, "--port", Integer.toString(apiPort)));
+        arguments.addAll(serverOptions);
+        List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
+        PgfleetProcess process = PgfleetProcess.start(command, address, apiPort, log, Duration.ofSeconds(240));
+        return new ServerProcess(process, Api.of(process.url(), adminKey.get()));
+    }
+
     /** The data directories of the postmasters running on this host under {@code home}, from ps. */
     public static List<String> postmastersUnder(Path home) {
         return Homes.postmastersUnder(home);

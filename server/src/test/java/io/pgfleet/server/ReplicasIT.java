@@ -1,0 +1,560 @@
+package io.pgfleet.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.pgfleet.server.support.Api;
+import io.pgfleet.server.support.CatalogPostgres;
+import io.pgfleet.server.support.ServerProcess;
+import io.pgfleet.server.support.ServerUnderTest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A replicated node on a fleet of three pgfleet hosts (child processes on 127.0.0.1-3, one catalog),
+ * shared by the tests in order: one primary and two streaming replicas, switchover under a writer,
+ * failover after SIGKILL of the primary's host agent and postmaster, the old primary's rejoin. A
+ * checker thread asserts throughout that no two instances of the node accept writes at once.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReplicasIT {
+    private static final String PW = "ha-owner-pw";
+    private final List<Path> homes = new ArrayList<>();
+    private final List<ServerProcess> hosts = new ArrayList<>();
+    private final List<Path> logs = new ArrayList<>();
+    /** Where every host reads its test pause points (pgfleet.test-pause-at-step=@FILE) at each step. */
+    private Path pausePoints;
+
+    private final List<String> violations = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean checking = new AtomicBoolean();
+    private final AtomicLong checks = new AtomicLong();
+    private CatalogPostgres catalog;
+    private Thread checker;
+    private List<JsonNode> instances = List.of();
+
+    @BeforeAll
+    void startFleet() throws Exception {
+        assumeTrue(CatalogPostgres.isInstalled(), "the replica test needs Debian's postgresql-15");
+        catalog = CatalogPostgres.start(ServerUnderTest.port(7992));
+        Path logDir = Files.createDirectories(Path.of("target/it-logs"));
+        pausePoints =
+                Files.writeString(logDir.resolve("replicas-pause-points"), "").toAbsolutePath();
+        for (int i = 1; i <= 3; i++) {
+            Path home = ServerUnderTest.newHome("rep" + i);
+            homes.add(home);
+            logs.add(logDir.resolve("replicas-host-" + i + "-" + home.getFileName() + ".log"));
+        }
+        // One secret.key for the fleet, written before any host starts, so the three start side by side
+        // (one of them creates the admin key, in its own home; see adminKey()).
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        for (Path home : homes) {
+            Path secrets = Files.createDirectories(home.resolve("secrets"));
+            Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
+            Files.write(secrets.resolve("secret.key"), key);
+            Files.setPosixFilePermissions(secrets.resolve("secret.key"), PosixFilePermissions.fromString("rw-------"));
+        }
+        List<java.util.concurrent.CompletableFuture<ServerProcess>> starting = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            int host = i;
+            starting.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> launch(host)));
+        }
+        for (java.util.concurrent.CompletableFuture<ServerProcess> host : starting) {
+            hosts.add(host.join());
+        }
+    }
+
+    /** The fleet's admin key, from the home of whichever host created it at the first start. */
+    private String adminKey() {
+        return await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () -> homes.stream()
+                                .map(h -> h.resolve("secrets").resolve("admin.key"))
+                                .filter(Files::exists)
+                                .map(f -> ServerProcess.read(f).trim())
+                                .filter(k -> !k.isEmpty())
+                                .findFirst()
+                                .orElse(null),
+                        java.util.Objects::nonNull);
+    }
+
+    private ServerProcess launch(int i) {
+        String address = "127.0.0." + i;
+        return ServerProcess.launchSharingKey(
+                homes.get(i - 1),
+                logs.get(i - 1),
+                address,
+                // The serial collector: fewer threads for three JVMs starting at once on two cores.
+                List.of("-XX:+UseSerialGC", "-Dpgfleet.test-pause-at-step=@" + pausePoints),
+                List.of(
+                        "--host-id",
+                        "host-" + i,
+                        "--catalog-url",
+                        catalog.jdbcUrl(),
+                        "--catalog-user",
+                        "pgfleet",
+                        "--advertise-host",
+                        address,
+                        "--listen-addresses",
+                        address,
+                        "--port-range",
+                        ServerUnderTest.port(7950) + "-" + ServerUnderTest.port(7989),
+                        "--host-timeout",
+                        "5s",
+                        "--failover-grace",
+                        "3s",
+                        "--pg-bin-dir",
+                        CatalogPostgres.BIN.toString()),
+                this::adminKey);
+    }
+
+    @AfterAll
+    void stopFleet() throws Exception {
+        checking.set(false);
+        if (checker != null) {
+            checker.join(5000);
+        }
+        for (ServerProcess host : hosts) {
+            if (host != null && host.isAlive()) {
+                host.kill();
+            }
+        }
+        for (Path home : homes) {
+            for (String dir : ServerProcess.postmastersUnder(home)) {
+                killPostmaster(Path.of(dir));
+            }
+            ServerUnderTest.cleanUp(home);
+        }
+        if (catalog != null) {
+            catalog.close();
+        }
+    }
+
+    private Api api(int host) {
+        return hosts.get(host - 1).api();
+    }
+
+    private Api liveApi() {
+        for (ServerProcess host : hosts) {
+            if (host.isAlive()) {
+                return host.api();
+            }
+        }
+        throw new IllegalStateException("no host alive");
+    }
+
+    @Test
+    @Order(1)
+    void aNodeOnThreeHostsHasOnePrimaryAndTwoStreamingReplicas() throws Exception {
+        JsonNode accepted =
+                api(2).post("/v1/databases", """
+                        {"id": "ha", "spec": {"database_name": "app", "synchronous_replication": true,
+                         "nodes": [{"name": "n1", "host_ids": ["host-1", "host-2", "host-3"]}],
+                         "database_users": [{"username": "owner", "password": "%s", "db_owner": true}]}}""".formatted(PW)).expect(202).body();
+        api(2).awaitTask("ha", accepted);
+        JsonNode db = api(1).database("ha");
+        assertThat(db.path("state").asString()).isEqualTo("available");
+        instances = new ArrayList<>();
+        db.path("instances").forEach(instances::add);
+        assertThat(instances).hasSize(3);
+        assertThat(instances.stream().filter(i -> i.path("role").asString().equals("primary")))
+                .singleElement()
+                .satisfies(p -> assertThat(p.path("host_id").asString()).isEqualTo("host-1"));
+        startChecker();
+        execute(primaryUrl(), "create table t (id bigint primary key)", "insert into t values (1), (2), (3)");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode now = api(3).database("ha");
+            for (JsonNode instance : now.path("instances")) {
+                if (instance.path("role").asString().equals("replica")) {
+                    assertThat(instance.path("replication").path("state").asString())
+                            .as(instance.toString())
+                            .isEqualTo("streaming");
+                    assertThat(instance.path("replication").path("lag_bytes").isNumber())
+                            .isTrue();
+                }
+            }
+        });
+        for (JsonNode instance : instances) {
+            if (instance.path("role").asString().equals("replica")) {
+                String url = direct(instance);
+                await().atMost(Duration.ofSeconds(10))
+                        .untilAsserted(() ->
+                                assertThat(query(url, "select count(*) from t")).isEqualTo("3"));
+                SQLException refused = null;
+                try {
+                    execute(url, "insert into t values (99)");
+                } catch (SQLException e) {
+                    refused = e;
+                }
+                assertThat((Object) refused).as("a write on a replica").isNotNull();
+                assertThat(refused.getSQLState()).isEqualTo("25006"); // read_only_sql_transaction
+            }
+        }
+        JsonNode connection =
+                api(1).get("/v1/databases/ha/connection").expect(200).body();
+        JsonNode node = connection.path("nodes").get(0);
+        assertThat(node.path("primary_url").asString()).contains("target_session_attrs=read-write");
+        assertThat(node.path("read_only_url").asString()).contains("target_session_attrs=read-only");
+        assertThat(query(primaryUrl(), "select inet_server_addr()::text")).startsWith("127.0.0.1");
+    }
+
+    @Test
+    @Order(2)
+    void aManualFailoverOfAHealthyPrimaryIsRefusedWithoutSkipValidation() {
+        Api.Response refused = api(1).post("/v1/databases/ha/failover", "{\"node\": \"n1\"}");
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.body().path("detail").asString()).contains("healthy").contains("skip_validation");
+        assertThat(api(1).post("/v1/databases/ha/failover", "{\"node\": \"n9\"}")
+                        .status())
+                .isEqualTo(404);
+    }
+
+    /**
+     * The switchover's coordinator is SIGKILLed right after the catalog swapped the roles (a pause
+     * point) and started again: the task resumes at its first unfinished step and the old primary
+     * still rejoins, while the writer goes on against the new primary.
+     */
+    @Test
+    @Order(3)
+    void aSwitchoverUnderAWriterLosesNoAcknowledgedRowAndResumesAfterItsCoordinatorIsKilled() throws Exception {
+        Writer writer = new Writer(1000);
+        writer.start();
+        Thread.sleep(500);
+        Files.writeString(pausePoints, "switchover:SwapRoles\n");
+        long switchStarted = System.nanoTime();
+        JsonNode accepted = api(3).post("/v1/databases/ha/switchover", "{\"node\": \"n1\"}")
+                .expect(202)
+                .body();
+        Api.Response second = api(2).post("/v1/databases/ha/switchover", "{\"node\": \"n1\"}");
+        assertThat(second.status()).isEqualTo(409);
+        int coordinator = await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () -> {
+                            for (int i = 0; i < 3; i++) {
+                                if (Files.exists(logs.get(i))
+                                        && ServerProcess.read(logs.get(i)).contains("pausing after step SwapRoles")) {
+                                    return i + 1;
+                                }
+                            }
+                            return 0;
+                        },
+                        i -> i > 0);
+        long swappedMs = (System.nanoTime() - switchStarted) / 1_000_000;
+        Files.writeString(pausePoints, "");
+        hosts.get(coordinator - 1).kill();
+        hosts.set(coordinator - 1, launch(coordinator));
+        liveApi().awaitTask("ha", accepted);
+        long switchedMs = (System.nanoTime() - switchStarted) / 1_000_000;
+        String taskId = accepted.path("task").path("task_id").asString();
+        String taskLog = liveApi()
+                .get("/v1/databases/ha/tasks/" + taskId + "/log")
+                .expect(200)
+                .body()
+                .toString();
+        assertThat(taskLog).contains("resuming it at its first unfinished step");
+        assertThat(taskLog.split("switchover started", -1))
+                .as("started twice, the first time and once resumed (never by two hosts at once): " + taskLog)
+                .hasSize(3);
+        Thread.sleep(500);
+        writer.stopAndJoin();
+        System.out.println("replicas: switchover writer stall " + writer.maxStallMs() + " ms, " + writer.acked.size()
+                + " rows acknowledged; roles swapped after " + swappedMs + " ms; coordinator host-" + coordinator
+                + " killed there and restarted, task completed after " + switchedMs + " ms");
+        JsonNode primary = primaryInstance();
+        assertThat(primary.path("host_id").asString()).isNotEqualTo("host-1");
+        assertAllAcknowledgedRowsOn(writer);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode old = instanceOn("host-1");
+            assertThat(old.path("role").asString()).isEqualTo("replica");
+            assertThat(old.path("state").asString()).isEqualTo("available");
+        });
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    @Order(4)
+    void sigkillOfThePrimaryHostGivesAWritablePrimaryWithinTenSecondsAndLosesNoAcknowledgedWrite() throws Exception {
+        JsonNode primary = primaryInstance();
+        int hostNo = Integer.parseInt(primary.path("host_id").asString().substring(5));
+        Writer writer = new Writer(100_000);
+        writer.start();
+        Thread.sleep(500);
+        Path data = homes.get(hostNo - 1)
+                .resolve("instances")
+                .resolve(primary.path("id").asString())
+                .resolve("data");
+        killPostmaster(data);
+        hosts.get(hostNo - 1).kill();
+        long killedAt = System.nanoTime();
+        String oldAddress = "127.0.0." + hostNo;
+        // The first write acknowledged after the kill by another server than the killed one.
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> writer.lastAckNanos.get() > killedAt
+                        && !writer.lastAckServer.get().startsWith(oldAddress));
+        long failoverMs = (writer.lastAckNanos.get() - killedAt) / 1_000_000;
+        System.out.println("replicas: SIGKILL of host-" + hostNo + " agent and postmaster -> writable primary in "
+                + failoverMs + " ms");
+        // The old primary's host returns (its JVM starts while the rows are checked): its instance must
+        // rejoin as a replica with the new primary's rows.
+        java.util.concurrent.CompletableFuture<ServerProcess> returning =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> launch(hostNo));
+        Thread.sleep(500);
+        writer.stopAndJoin();
+        assertThat(failoverMs).isLessThanOrEqualTo(10_000 + 3_000); // +3 s for a loaded machine
+        await().atMost(Duration.ofSeconds(30))
+                .ignoreExceptions()
+                .untilAsserted(() -> assertAllAcknowledgedRowsOn(writer));
+        JsonNode now = primaryInstance();
+        assertThat(now.path("host_id").asString()).isNotEqualTo("host-" + hostNo);
+        JsonNode log =
+                liveApi().get("/v1/databases/ha/tasks?limit=5").expect(200).body();
+        assertThat(log.toString()).contains("failover");
+
+        hosts.set(hostNo - 1, returning.join());
+        String oldId = primary.path("id").asString();
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+            JsonNode old = instanceById(oldId);
+            assertThat(old.path("role").asString()).isEqualTo("replica");
+            assertThat(old.path("state").asString()).isEqualTo("available");
+        });
+        String url = direct(instanceById(oldId));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(query(url, "select count(*) >= " + writer.acked.size() + " from t"))
+                        .isEqualTo("t"));
+        assertThat(violations).isEmpty();
+        assertThat(checks.get()).isPositive();
+    }
+
+    // ---- helpers ----
+
+    private JsonNode primaryInstance() {
+        for (JsonNode i : liveApi().database("ha").path("instances")) {
+            if (i.path("role").asString().equals("primary")) {
+                return i;
+            }
+        }
+        throw new AssertionError("no primary");
+    }
+
+    private JsonNode instanceOn(String host) {
+        for (JsonNode i : liveApi().database("ha").path("instances")) {
+            if (i.path("host_id").asString().equals(host)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no instance on " + host);
+    }
+
+    private JsonNode instanceById(String id) {
+        for (JsonNode i : liveApi().database("ha").path("instances")) {
+            if (i.path("id").asString().equals(id)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no instance " + id);
+    }
+
+    private static String address(JsonNode instance) {
+        return "127.0.0." + instance.path("host_id").asString().substring(5);
+    }
+
+    private static String direct(JsonNode instance) {
+        return "jdbc:postgresql://" + address(instance) + ":"
+                + instance.path("port").asInt() + "/app";
+    }
+
+    private String primaryUrl() {
+        List<String> hostsAndPorts = new ArrayList<>();
+        for (JsonNode i : instances) {
+            hostsAndPorts.add(address(i) + ":" + i.path("port").asInt());
+        }
+        return "jdbc:postgresql://" + String.join(",", hostsAndPorts) + "/app?targetServerType=primary";
+    }
+
+    private void assertAllAcknowledgedRowsOn(Writer writer) throws SQLException {
+        Set<Long> present = ConcurrentHashMap.newKeySet();
+        try (Connection c = connect(primaryUrl());
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select id from t")) {
+            while (rs.next()) {
+                present.add(rs.getLong(1));
+            }
+        }
+        List<Long> missing =
+                writer.acked.stream().filter(id -> !present.contains(id)).toList();
+        assertThat(missing).as("acknowledged rows missing after the move").isEmpty();
+    }
+
+    private void startChecker() {
+        checking.set(true);
+        List<JsonNode> watched = List.copyOf(instances);
+        checker = new Thread(
+                () -> {
+                    while (checking.get()) {
+                        List<String> writable = new ArrayList<>();
+                        for (JsonNode i : watched) {
+                            try (Connection c = connect(direct(i));
+                                    Statement st = c.createStatement();
+                                    ResultSet rs = st.executeQuery("select not pg_is_in_recovery()")) {
+                                rs.next();
+                                if (rs.getBoolean(1)) {
+                                    writable.add(i.path("host_id").asString());
+                                }
+                            } catch (SQLException e) {
+                                // down or starting: not writable
+                            }
+                        }
+                        checks.incrementAndGet();
+                        if (writable.size() > 1) {
+                            violations.add(System.currentTimeMillis() + ": writable at once on " + writable);
+                        }
+                        try {
+                            Thread.sleep(100);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                },
+                "two-primaries-checker");
+        checker.setDaemon(true);
+        checker.start();
+    }
+
+    /** Inserts rows through the primary URL, reconnecting after a failure; records what was acknowledged. */
+    private final class Writer extends Thread {
+        final List<Long> acked = new CopyOnWriteArrayList<>();
+        final AtomicLong lastAckNanos = new AtomicLong();
+        final java.util.concurrent.atomic.AtomicReference<String> lastAckServer =
+                new java.util.concurrent.atomic.AtomicReference<>("");
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final long base;
+        private long maxStallNanos;
+
+        Writer(long base) {
+            super("writer");
+            this.base = base;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            long next = base;
+            Connection c = null;
+            long last = System.nanoTime();
+            while (running.get()) {
+                try {
+                    if (c == null) {
+                        c = connect(primaryUrl());
+                    }
+                    String server;
+                    try (PreparedStatement ps =
+                            c.prepareStatement("insert into t values (?) returning inet_server_addr()::text")) {
+                        ps.setLong(1, next);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            server = rs.getString(1);
+                        }
+                    }
+                    acked.add(next);
+                    long now = System.nanoTime();
+                    lastAckServer.set(server);
+                    maxStallNanos = Math.max(maxStallNanos, now - last);
+                    last = now;
+                    lastAckNanos.set(now);
+                    next++;
+                    Thread.sleep(20);
+                } catch (SQLException e) {
+                    next++; // unknown outcome: never counted as acknowledged
+                    try {
+                        if (c != null) {
+                            c.close();
+                        }
+                    } catch (SQLException ignored) {
+                        // the connection is gone anyway
+                    }
+                    c = null;
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        void stopAndJoin() throws InterruptedException {
+            running.set(false);
+            join(30_000);
+        }
+
+        long maxStallMs() {
+            return maxStallNanos / 1_000_000;
+        }
+    }
+
+    private static Connection connect(String url) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", "owner");
+        props.setProperty("password", PW);
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "10");
+        return DriverManager.getConnection(url, props);
+    }
+
+    private static void execute(String url, String... sql) throws SQLException {
+        try (Connection c = connect(url);
+                Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
+            }
+        }
+    }
+
+    private static String query(String url, String sql) throws SQLException {
+        try (Connection c = connect(url);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private static void killPostmaster(Path data) throws Exception {
+        Path pidFile = data.resolve("postmaster.pid");
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        String pid = Files.readAllLines(pidFile).get(0).trim();
+        new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor();
+    }
+}
