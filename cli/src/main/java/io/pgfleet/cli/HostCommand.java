@@ -77,6 +77,19 @@ final class HostCommand {
         }
     }
 
+    /** {@code POST /v1/hosts/{id}/drain} or {@code /undrain}, then the answer or {@code done}. */
+    private static int setDraining(CommandSpec spec, String hostId, String verb, String done) {
+        Session session = Session.of(spec);
+        JsonNode answer =
+                session.api().post("v1/hosts/" + ApiClient.seg(hostId) + "/" + verb, ApiClient.JSON.createObjectNode());
+        if (session.json()) {
+            session.printJson(answer);
+        } else {
+            session.console().out().println(done);
+        }
+        return 0;
+    }
+
     @Command(
             name = "drain",
             mixinStandardHelpOptions = true,
@@ -91,15 +104,7 @@ final class HostCommand {
 
         @Override
         public Integer call() {
-            Session session = Session.of(spec);
-            JsonNode answer = session.api()
-                    .post("v1/hosts/" + ApiClient.seg(hostId) + "/drain", ApiClient.JSON.createObjectNode());
-            if (session.json()) {
-                session.printJson(answer);
-            } else {
-                session.console().out().println("host " + hostId + " is draining: no new instances go there");
-            }
-            return 0;
+            return setDraining(spec, hostId, "drain", "host " + hostId + " is draining: no new instances go there");
         }
     }
 
@@ -117,15 +122,7 @@ final class HostCommand {
 
         @Override
         public Integer call() {
-            Session session = Session.of(spec);
-            JsonNode answer = session.api()
-                    .post("v1/hosts/" + ApiClient.seg(hostId) + "/undrain", ApiClient.JSON.createObjectNode());
-            if (session.json()) {
-                session.printJson(answer);
-            } else {
-                session.console().out().println("host " + hostId + " takes new instances again");
-            }
-            return 0;
+            return setDraining(spec, hostId, "undrain", "host " + hostId + " takes new instances again");
         }
     }
 
