@@ -187,18 +187,34 @@ class CrashAfterEveryStepIT {
         for (Map.Entry<String, String> task : tasks.entrySet()) {
             String step = kills.get(Math.min(i++, kills.size() - 1));
             int expected = lanes.get(step);
-            await().atMost(Duration.ofSeconds(180))
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(() -> {
-                        String status = api.task(task.getKey(), task.getValue())
-                                .path("status")
-                                .asString();
-                        if (status.equals("failed") || status.equals("completed")) {
-                            throw new AssertionError(
-                                    task.getKey() + " ended " + status + " before pausing after " + step);
-                        }
-                        return pauses(api, task.getKey(), task.getValue()) >= expected;
-                    });
+            try {
+                await().atMost(Duration.ofSeconds(180))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> {
+                            String status = api.task(task.getKey(), task.getValue())
+                                    .path("status")
+                                    .asString();
+                            if (status.equals("failed") || status.equals("completed")) {
+                                throw new AssertionError(
+                                        task.getKey() + " ended " + status + " before pausing after " + step);
+                            }
+                            return pauses(api, task.getKey(), task.getValue()) >= expected;
+                        });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // Say where it stood: the CI's clone and its server log are gone when the report is read.
+                JsonNode entries = api.get("/v1/databases/" + task.getKey() + "/tasks/" + task.getValue() + "/log")
+                        .body()
+                        .path("entries");
+                List<String> last = new ArrayList<>();
+                for (JsonNode entry : entries) {
+                    last.add(entry.path("message").asString());
+                }
+                throw new AssertionError(
+                        task.getKey() + " did not pause after " + step + " in " + expected
+                                + " lanes within 180 s; its log ends: "
+                                + String.join(" | ", last.subList(Math.max(0, last.size() - 12), last.size())),
+                        e);
+            }
         }
     }
 

@@ -51,7 +51,9 @@ public final class Browser implements AutoCloseable {
                 "--window-size=" + width + "," + height);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
+                // A port the kernel picks from its ephemeral range: Selenium's own "any free port" may land
+                // in the instance port ranges of the tests running beside this one in the other fork.
+                .usingPort(io.pgfleet.testkit.Ports.free())
                 .build();
         driver = new ChromeDriver(service, options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(20));
