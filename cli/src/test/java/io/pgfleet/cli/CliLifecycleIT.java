@@ -109,7 +109,7 @@ class CliLifecycleIT {
         assertThat(ok(runs, cli.run("connect", "walk", "--node", "n2")).out())
                 .isEqualTo("postgresql://admin:****@localhost:" + n2Port + "/walk\n");
         assertThat(ok(runs, cli.run("logs", "walk", "n1", "--tail", "5")).out()).isNotBlank();
-        assertThat(ok(runs, cli.run("host", "list")).out()).containsPattern("(?m)^host-1\\s+available\\s");
+        assertThat(ok(runs, cli.run("host", "list")).out()).containsPattern("(?m)^host-1\\s+healthy,leader\\s");
 
         Result delete = ok(runs, cli.run("db", "delete", "walk", "--yes", "--wait"));
         assertThat(delete.out()).contains("delete task").contains("completed");
