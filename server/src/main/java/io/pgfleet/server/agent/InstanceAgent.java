@@ -114,7 +114,7 @@ public class InstanceAgent {
         PostgresServer server = server(instance);
         Secret password = instance.superuserPassword();
         if (server.runningPid().isEmpty()) {
-            if (!portFreeWithin(instance.port(), Duration.ofSeconds(3))) {
+            if (!PortProbe.isFreeWithin(instance.port(), Duration.ofSeconds(3))) {
                 throw new PgfleetException(
                         ErrorCode.PORT_CONFLICT,
                         instance.subject() + ": port " + instance.port()
@@ -128,26 +128,6 @@ public class InstanceAgent {
             server.stop(properties.stopTimeout());
             throw e;
         }
-    }
-
-    /**
-     * Whether the port is free, or becomes free within {@code patience}: a port another create's
-     * bind test holds for a moment (ten creates at once probe ranges side by side) is not a conflict.
-     */
-    private static boolean portFreeWithin(int port, Duration patience) {
-        long deadline = System.nanoTime() + patience.toNanos();
-        while (!PortProbe.isFree(port)) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
     }
 
     public void stop(InstanceRuntime instance) {

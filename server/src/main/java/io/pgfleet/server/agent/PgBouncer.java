@@ -141,7 +141,7 @@ public final class PgBouncer {
         if (runningPid().isPresent()) {
             return;
         }
-        if (!PortProbe.isFree(port)) {
+        if (!PortProbe.isFreeWithin(port, java.time.Duration.ofSeconds(3))) {
             throw new PgfleetException(
                     ErrorCode.PORT_CONFLICT,
                     subject + ": pooler port " + port + " is in use by another process; free it");

@@ -31,4 +31,24 @@ public final class PortProbe {
             return true;
         }
     }
+
+    /**
+     * Whether the port is free, or becomes free within {@code patience}: a port held for a moment (a
+     * bind test of another create, a socket on its way out) is not a conflict; one held longer is.
+     */
+    public static boolean isFreeWithin(int port, java.time.Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (!isFree(port)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
 }
