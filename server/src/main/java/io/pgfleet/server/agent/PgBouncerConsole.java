@@ -98,32 +98,9 @@ final class PgBouncerConsole implements AutoCloseable {
         run("RELOAD");
     }
 
+    /** A command without rows (RELOAD, PAUSE …): the same exchange as {@link #rows}, its answer ignored. */
     private void run(String command) {
-        String error = null;
-        try {
-            byte[] sql = command.getBytes(StandardCharsets.UTF_8);
-            out.write('Q');
-            out.writeInt(sql.length + 5);
-            out.write(sql);
-            out.write(0);
-            out.flush();
-            while (true) {
-                int type = in.readUnsignedByte();
-                byte[] payload = new byte[in.readInt() - 4];
-                in.readFully(payload);
-                if (type == 'E') {
-                    error = message(payload);
-                } else if (type == 'Z') {
-                    break;
-                }
-            }
-        } catch (IOException e) {
-            throw new PgfleetException(
-                    ErrorCode.INTERNAL, subject + ": pgbouncer " + command + " failed: " + e.getMessage(), e);
-        }
-        if (error != null) {
-            throw new PgfleetException(ErrorCode.INTERNAL, subject + ": pgbouncer " + command + " failed: " + error);
-        }
+        rows(command);
     }
 
     /** A SHOW command's rows, each column by name; values as text (null for SQL NULL). */
