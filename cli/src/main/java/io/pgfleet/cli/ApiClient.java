@@ -1,14 +1,14 @@
 package io.pgfleet.cli;
 
 import java.io.IOException;
-import java.net.ConnectException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -24,7 +24,7 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The REST API over {@link HttpClient}: JSON in, JSON out, every error as a {@link ProblemException}
+ * The REST API over {@link HttpURLConnection}: JSON in, JSON out, every error as a {@link ProblemException}
  * and an unreachable server as a {@link CliFailure} with exit code 5.
  */
 final class ApiClient {
@@ -35,18 +35,12 @@ final class ApiClient {
     private final URI server;
     private final Optional<ApiKey> key;
     private final Optional<String> tenant;
-    private final HttpClient http;
+    private HttpClient http;
 
     ApiClient(URI server, Optional<ApiKey> key, Optional<String> tenant) {
         this.server = server;
         this.key = key;
         this.tenant = tenant;
-        HttpClient.Builder builder =
-                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT);
-        if ("http".equals(server.getScheme())) {
-            builder.sslContext(plainHttpOnly());
-        }
-        this.http = builder.build();
     }
 
     /**
@@ -105,23 +99,50 @@ final class ApiClient {
         return q.toString();
     }
 
+    /**
+     * One call over {@link HttpURLConnection}: a blocking exchange on the calling thread, with no
+     * selector thread and no TLS machinery loaded for plain http, which is most of a cold start's
+     * share of the network (the event stream, which outlives one call, uses {@link #http()}).
+     */
     private JsonNode send(String method, String path, JsonNode body) {
         URI uri = server.resolve(path);
-        HttpRequest.Builder request =
-                request(path).timeout(REQUEST_TIMEOUT).header("Accept", "application/json, application/problem+json");
-        if (body != null) {
-            request.header("Content-Type", "application/json")
-                    .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
-        } else {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        }
         String call = method + " " + uri.getRawPath();
-        HttpResponse<String> response;
+        byte[] bytes = body == null ? null : JSON.writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
+        HttpURLConnection conn;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (ConnectException | HttpConnectTimeoutException e) {
+            conn = (HttpURLConnection) uri.toURL().openConnection();
+            conn.setRequestMethod(method);
+            conn.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+            conn.setReadTimeout((int) REQUEST_TIMEOUT.toMillis());
+            conn.setUseCaches(false);
+            conn.setRequestProperty("Accept", "application/json, application/problem+json");
+            key.ifPresent(k -> conn.setRequestProperty("Authorization", "Bearer " + k.value()));
+            tenant.ifPresent(t -> conn.setRequestProperty("X-Pgfleet-Tenant", t));
+            if (bytes != null) {
+                conn.setDoOutput(true);
+                conn.setFixedLengthStreamingMode(bytes.length);
+                conn.setRequestProperty("Content-Type", "application/json");
+            }
+            conn.connect();
+        } catch (IOException e) {
             throw unreachable(e);
-        } catch (HttpTimeoutException e) {
+        }
+        try {
+            if (bytes != null) {
+                try (OutputStream out = conn.getOutputStream()) {
+                    out.write(bytes);
+                }
+            }
+            int status = conn.getResponseCode();
+            InputStream in = status >= 400 ? conn.getErrorStream() : conn.getInputStream();
+            String text = "";
+            if (in != null) {
+                try (in) {
+                    text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            }
+            return answer(call, status, text);
+        } catch (SocketTimeoutException e) {
             throw new CliFailure(
                     CliFailure.UNREACHABLE,
                     "the pgfleet server at " + server + " did not answer " + call + " within "
@@ -129,11 +150,7 @@ final class ApiClient {
                     e);
         } catch (IOException e) {
             throw unreachable(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliFailure(CliFailure.FAILED, "interrupted while waiting for " + call, e);
         }
-        return answer(call, response.statusCode(), response.body());
     }
 
     /** A request to {@code path} with what every request carries: the key, and the tenant an admin acts in. */
@@ -144,8 +161,31 @@ final class ApiClient {
         return request;
     }
 
-    /** The client itself, for a stream that outlives one request ({@link EventStreamReader}). */
+    /**
+     * Ends the client's selector thread and its connections: on Java 21+ the client is
+     * {@link AutoCloseable} (closing waits for nothing, every call is answered by then); Java 17's
+     * has no close, and its daemon selector ends with the JVM.
+     */
+    void close() {
+        if (http != null && http instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the HTTP client failed", e);
+            }
+        }
+    }
+
+    /** An HTTP client for a stream that outlives one request ({@link EventStreamReader}), built on first use. */
     HttpClient http() {
+        if (http == null) {
+            HttpClient.Builder builder =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT);
+            if ("http".equals(server.getScheme())) {
+                builder.sslContext(plainHttpOnly());
+            }
+            http = builder.build();
+        }
         return http;
     }
 

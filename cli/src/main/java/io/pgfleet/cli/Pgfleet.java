@@ -3,7 +3,9 @@ package io.pgfleet.cli;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -67,9 +69,16 @@ public final class Pgfleet implements Runnable {
     ClientOptions options;
 
     private final Console console;
+    private final List<ApiClient> opened = new ArrayList<>();
 
     Pgfleet(Console console) {
         this.console = console;
+    }
+
+    /** Keeps {@code client} to be closed when the command returns (see {@link #execute}). */
+    ApiClient opened(ApiClient client) {
+        opened.add(client);
+        return client;
     }
 
     /** What the verbs share: the options given, the environment, the output streams. */
@@ -99,7 +108,14 @@ public final class Pgfleet implements Runnable {
     /** Runs one command line and returns its exit code; the tests call this in-process. */
     public static int execute(Console console, String... args) {
         CommandLine cli = commandLine(console, args);
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } finally {
+            // A JVM waits up to 300 ms at exit for a thread blocked in native code, such as an HTTP
+            // client's selector in epoll_wait: closed first, a command exits as soon as it is done.
+            Pgfleet root = cli.getCommand();
+            root.opened.forEach(ApiClient::close);
+        }
     }
 
     /** The full command tree, as help and completion show it. */

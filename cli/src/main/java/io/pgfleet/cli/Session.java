@@ -8,18 +8,20 @@ import tools.jackson.databind.JsonNode;
 
 /** What a verb works with: the API client, the console, and whether to print JSON. */
 final class Session {
+    private final Pgfleet root;
     private final Console console;
     private final ClientOptions options;
     private ApiClient api;
 
-    private Session(Console console, ClientOptions options) {
+    private Session(Pgfleet root, Console console, ClientOptions options) {
+        this.root = root;
         this.console = console;
         this.options = options;
     }
 
     static Session of(CommandSpec spec) {
         Pgfleet root = Pgfleet.root(spec);
-        return new Session(root.console(), root.options());
+        return new Session(root, root.console(), root.options());
     }
 
     Console console() {
@@ -38,7 +40,8 @@ final class Session {
     ApiClient api() {
         if (api == null) {
             URI server = serverUri();
-            api = new ApiClient(server, ApiKey.resolve(options.apiKey, console.env(), options.home, server), tenant());
+            api = root.opened(new ApiClient(
+                    server, ApiKey.resolve(options.apiKey, console.env(), options.home, server), tenant()));
         }
         return api;
     }
