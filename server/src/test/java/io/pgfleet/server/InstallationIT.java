@@ -63,7 +63,7 @@ class InstallationIT {
         Path home = ServerUnderTest.newHome("dist");
         try {
             PgfleetProperties properties = new PgfleetProperties(
-                    home, null, null, null, null, null, null, null, null, null, null, null, 0, false, null, null);
+                    home, null, null, null, null, null, null, null, null, null, null, null, 0, false, null, null, null);
             HostLayout layout = new HostLayout(properties);
             PostgresDistribution distribution = new PostgresDistribution(layout, properties);
             CyclicBarrier barrier = new CyclicBarrier(2);
@@ -91,6 +91,27 @@ class InstallationIT {
                     .redirectErrorStream(true)
                     .start();
             assertThat(new String(version.getInputStream().readAllBytes())).contains("PostgreSQL) 16.");
+        } finally {
+            ServerUnderTest.cleanUp(home);
+        }
+    }
+
+    @Test
+    void aDistDirOthersMayWriteIsRefused() throws Exception {
+        Path home = ServerUnderTest.newHome("dist");
+        Path shared = home.resolve("shared-dist");
+        try {
+            Files.createDirectories(shared);
+            Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            PgfleetProperties properties = new PgfleetProperties(
+                    home, null, null, null, null, null, null, null, null, null, null, null, 0, false, null, null,
+                    shared);
+            assertThatThrownBy(() -> new HostLayout(properties))
+                    .isInstanceOf(PgfleetException.class)
+                    .hasMessageContaining("--dist-dir " + shared)
+                    .hasMessageContaining("writable by other users");
+            Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            assertThat(new HostLayout(properties).distDir()).isEqualTo(shared);
         } finally {
             ServerUnderTest.cleanUp(home);
         }

@@ -56,6 +56,13 @@ public final class PgfleetProcess implements AutoCloseable {
         return List.of("--home", home.toString(), "--port", Integer.toString(apiPort), "--port-range", portRange);
     }
 
+    /** {@code serverArguments} and the shared {@code --dist-dir} of test servers ({@link Homes#sharedDist}). */
+    public static List<String> testServerArguments(Path home, int apiPort, String portRange) {
+        List<String> arguments = new ArrayList<>(serverArguments(home, apiPort, portRange));
+        arguments.addAll(List.of("--dist-dir", Homes.sharedDist().toString()));
+        return arguments;
+    }
+
     /**
      * Runs {@code command} (its output appended to {@code log}) and waits until {@code GET /v1/health}
      * on {@code apiPort} answers 200; fails early when the process exits or Spring reports that it

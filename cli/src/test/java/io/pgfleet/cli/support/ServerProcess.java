@@ -48,7 +48,7 @@ public final class ServerProcess implements AutoCloseable {
                     PgfleetProcess.javaJar(
                             jar,
                             List.of(),
-                            PgfleetProcess.serverArguments(home, apiPort, port(7400) + "-" + port(7449))),
+                            PgfleetProcess.testServerArguments(home, apiPort, port(7400) + "-" + port(7449))),
                     apiPort,
                     log,
                     HEALTH_TIMEOUT);

@@ -24,12 +24,16 @@ public class HostLayout {
     public static final String CATALOG_USER = "pgfleet-catalog";
 
     private final Path home;
+    private final Path distDir;
     private final boolean root;
 
     public HostLayout(PgfleetProperties properties) {
         this.root = "root".equals(System.getProperty("user.name"));
         InstanceAddress.configure(properties.listenAddresses());
         this.home = io.pgfleet.server.config.FleetMembership.resolveHome(properties.home());
+        this.distDir = properties.distDir() == null
+                ? home.resolve("dist")
+                : properties.distDir().toAbsolutePath().normalize();
         if (root
                 && properties.runAs() != null
                 && SystemUsers.find(properties.runAs()).isEmpty()) {
@@ -64,14 +68,28 @@ public class HostLayout {
                     Files.setPosixFilePermissions(dir, perms);
                 }
                 checkTraversable(home);
+                checkTraversable(distDir());
             }
+            refuseWritableByOthers(distDir());
         } catch (IOException e) {
             throw new PgfleetException(ErrorCode.BAD_REQUEST, "cannot create home " + home + ": " + e.getMessage(), e);
         }
     }
 
+    /** Binaries that every instance runs must not be replaceable by anyone but pgfleet. */
+    private static void refuseWritableByOthers(Path dir) throws IOException {
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+        if (perms.contains(PosixFilePermission.OTHERS_WRITE) || perms.contains(PosixFilePermission.GROUP_WRITE)) {
+            throw new PgfleetException(
+                    ErrorCode.BAD_REQUEST,
+                    "--dist-dir " + dir + " is writable by other users, who could replace the PostgreSQL binaries"
+                            + " pgfleet runs; chmod go-w it or choose another directory");
+        }
+    }
+
     /** Every directory on the way to the home must let the instances' OS users through (mode o+x). */
     private void checkTraversable(Path dir) throws IOException {
+        String what = dir.equals(home) ? "home " + home : "--dist-dir " + dir;
         List<Path> closed = new ArrayList<>();
         for (Path p = dir; p != null; p = p.getParent()) {
             if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
@@ -81,7 +99,7 @@ public class HostLayout {
         if (!closed.isEmpty()) {
             throw new PgfleetException(
                     ErrorCode.BAD_REQUEST,
-                    "home " + home + " is not reachable by the instances' OS users: " + closed
+                    what + " is not reachable by the instances' OS users: " + closed
                             + " must be searchable by others (chmod o+x), or choose a --home such as /var/lib/pgfleet");
         }
     }
@@ -98,8 +116,9 @@ public class HostLayout {
         return instancesDir().resolve(instanceId);
     }
 
+    /** The unpacked bundled binaries: {@code <home>/dist}, or {@code --dist-dir} shared by several homes. */
     public Path distDir() {
-        return home.resolve("dist");
+        return distDir;
     }
 
     public Path catalogDir() {

@@ -30,7 +30,8 @@ public record PgfleetProperties(
         int workers,
         boolean migrateOnly,
         Path pgbouncerBin,
-        Duration driftCheckInterval) {
+        Duration driftCheckInterval,
+        Path distDir) {
 
     public PgfleetProperties {
         hostId = hostId == null || hostId.isBlank() ? "host-1" : hostId;

@@ -85,6 +85,12 @@ public class ServerOptions implements Callable<Integer> {
     String failoverGrace;
 
     @Option(
+            names = "--dist-dir",
+            description = "Where the bundled PostgreSQL binaries are unpacked (default: <home>/dist). Several"
+                    + " homes on one machine may share one; only pgfleet may write to it.")
+    Path distDir;
+
+    @Option(
             names = "--pgbouncer-bin",
             description = "The pgbouncer executable (default: pgbouncer on PATH, then /usr/sbin/pgbouncer).")
     Path pgbouncerBin;
@@ -156,6 +162,7 @@ public class ServerOptions implements Callable<Integer> {
         add(properties, "pgfleet.advertise-host", advertiseHost);
         add(properties, "pgfleet.listen-addresses", listenAddresses);
         add(properties, "pgfleet.pgbouncer-bin", pgbouncerBin);
+        add(properties, "pgfleet.dist-dir", distDir);
         add(properties, "pgfleet.api-url", apiUrl);
         add(properties, "pgfleet.host-timeout", hostTimeout);
         add(properties, "pgfleet.failover-grace", failoverGrace);

@@ -31,7 +31,7 @@ public final class ServerProcess {
         List<String> command = PgfleetProcess.javaJar(
                 JAR,
                 List.of(systemProperties),
-                PgfleetProcess.serverArguments(
+                PgfleetProcess.testServerArguments(
                         home, apiPort, ServerUnderTest.port(first) + "-" + ServerUnderTest.port(last)));
         PgfleetProcess process = PgfleetProcess.start(command, apiPort, log, Duration.ofSeconds(90));
         return new ServerProcess(process, Api.of(process.url(), Homes.adminKey(home)));
@@ -53,8 +53,15 @@ public final class ServerProcess {
     public static ServerProcess launch(
             Path home, Path log, String address, List<String> jvmOptions, List<String> serverOptions, String adminKey) {
         int apiPort = Ports.free();
-        List<String> arguments = new java.util.ArrayList<>(
-                List.of("--home", home.toString(), "--bind", address, "--port", Integer.toString(apiPort)));
+        List<String> arguments = new java.util.ArrayList<>(List.of(
+                "--home",
+                home.toString(),
+                "--bind",
+                address,
+                "--port",
+                Integer.toString(apiPort),
+                "--dist-dir",
+                Homes.sharedDist().toString()));
         arguments.addAll(serverOptions);
         List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
         // Generous: on a machine shared by several builds a JVM start has taken 50 s and more.
@@ -127,8 +134,15 @@ public final class ServerProcess {
             List<String> serverOptions,
             java.util.function.Supplier<String> adminKey) {
         int apiPort = Ports.free();
-        List<String> arguments = new java.util.ArrayList<>(
-                List.of("--home", home.toString(), "--bind", address, "--port", Integer.toString(apiPort)));
+        List<String> arguments = new java.util.ArrayList<>(List.of(
+                "--home",
+                home.toString(),
+                "--bind",
+                address,
+                "--port",
+                Integer.toString(apiPort),
+                "--dist-dir",
+                Homes.sharedDist().toString()));
         arguments.addAll(serverOptions);
         List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
         PgfleetProcess process = PgfleetProcess.start(command, address, apiPort, log, Duration.ofSeconds(240));

@@ -52,7 +52,8 @@ public final class ServerUnderTest implements AutoCloseable {
                 "--pgfleet.home=" + home,
                 "--pgfleet.port-range=" + port(first) + "-" + port(last),
                 "--server.port=0",
-                "--pgfleet.ready-timeout=20s"));
+                "--pgfleet.ready-timeout=20s",
+                "--pgfleet.dist-dir=" + Homes.sharedDist()));
         args.addAll(List.of(options));
         ConfigurableApplicationContext context =
                 new SpringApplication(PgfleetServer.class).run(args.toArray(String[]::new));
