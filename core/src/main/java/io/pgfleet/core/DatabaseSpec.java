@@ -237,6 +237,17 @@ public record DatabaseSpec(
         return conf;
     }
 
+    /** The CPUs one node's instances may use: the node's {@code cpus}, else the spec's; empty means no limit. */
+    public java.util.OptionalDouble effectiveCpus(String nodeName) {
+        String value = node(nodeName).map(NodeSpec::cpus).orElse(null);
+        if (value == null) {
+            value = cpus;
+        }
+        return value == null
+                ? java.util.OptionalDouble.empty()
+                : java.util.OptionalDouble.of(PgEdgeSpecRules.cpuCount(value));
+    }
+
     /** Every node's parameters, by node name. */
     public Map<String, Map<String, String>> effectiveConfs() {
         Map<String, Map<String, String>> all = new java.util.TreeMap<>();

@@ -110,15 +110,20 @@ final class PgEdgeSpecRules {
                     field, "'" + abbreviate(cpus) + "' is not a CPU count; write e.g. \"2\", \"0.5\" or \"500m\""));
             return;
         }
-        double value = cpus.endsWith("m")
-                ? Double.parseDouble(cpus.substring(0, cpus.length() - 1)) / 1000
-                : Double.parseDouble(cpus);
+        double value = cpuCount(cpus);
         if (cpus.endsWith("m") && value > 0 && value < 0.001) {
             errors.add(new FieldError(field, "cannot allocate less than 1m"));
         } else if (value > hostCpus) {
             errors.add(new FieldError(
                     field, cpus + " is more than the " + hostCpus + " CPUs this host has; use at most " + hostCpus));
         }
+    }
+
+    /** A valid pgEdge CPU count ("2", "0.5", "500m") as a number of CPUs. */
+    static double cpuCount(String cpus) {
+        return cpus.endsWith("m")
+                ? Double.parseDouble(cpus.substring(0, cpus.length() - 1)) / 1000
+                : Double.parseDouble(cpus);
     }
 
     private static void checkMemory(String field, String memory, List<FieldError> errors) {

@@ -2,6 +2,7 @@ package io.pgfleet.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgfleet.server.agent.CpuLimits;
 import io.pgfleet.server.support.Api;
 import io.pgfleet.server.support.Postgres;
 import io.pgfleet.server.support.ServerUnderTest;
@@ -204,5 +205,46 @@ class UpdateIT {
         api.awaitTask("conf", removed);
         assertThat(api.database("conf").path("instances").size()).isEqualTo(1);
         assertThat(Postgres.isListening(n2Port)).isFalse();
+    }
+
+    @Test
+    @Order(6)
+    void cpusIsACpuQuotaOfTheInstancesGroupChangedWithoutARestart() throws Exception {
+        CpuLimits limits = server.bean(CpuLimits.class);
+        org.junit.jupiter.api.Assumptions.assumeTrue(limits.enforced(), limits.why());
+        String id = api.instance("conf", "n1").path("id").asString();
+        long pidBefore = postmasterPid();
+
+        api.awaitTask(
+                "conf",
+                update(spec("{}", "").replace("\"postgresql_conf\"", "\"cpus\": \"250m\", \"postgresql_conf\""))
+                        .expect(202)
+                        .body());
+        assertThat(limits.quota(id)).hasValue(0.25);
+        Path group = limits.groupOf(id).orElseThrow();
+        long pid = postmasterPid();
+        assertThat(pid).as("cpus applies without a restart").isEqualTo(pidBefore);
+        assertThat(Files.readString(Path.of("/proc/" + pid + "/cgroup"))).contains("/pgfleet/" + id);
+        long throttledBefore = throttled(group);
+        try (Connection c = connect("n1")) {
+            // A quarter of a CPU: a busy backend (a child of the postmaster, in its group) is throttled.
+            Postgres.queryOne(c, "SELECT count(*) FROM generate_series(1, 20000000)");
+        }
+        assertThat(throttled(group))
+                .as("periods in which the quota stopped the group")
+                .isGreaterThan(throttledBefore);
+
+        api.awaitTask("conf", update(spec("{}", "")).expect(202).body());
+        assertThat(limits.quota(id)).as("no cpus: no quota").isEmpty();
+        assertThat(postmasterPid()).isEqualTo(pid);
+    }
+
+    private static long throttled(Path group) throws Exception {
+        return Files.readAllLines(group.resolve("cpu.stat")).stream()
+                .filter(l -> l.startsWith("nr_throttled "))
+                .mapToLong(l ->
+                        Long.parseLong(l.substring("nr_throttled ".length()).trim()))
+                .findFirst()
+                .orElseThrow();
     }
 }

@@ -34,14 +34,17 @@ public class InstanceAgent {
     private final PoolerAgent poolers;
 
     private final TenantOsUser osUsers;
+    private final CpuLimits cpuLimits;
 
     public InstanceAgent(
             HostLayout layout,
             PostgresDistribution distribution,
             PgfleetProperties properties,
             PoolerAgent poolers,
-            TenantOsUser osUsers) {
+            TenantOsUser osUsers,
+            CpuLimits cpuLimits) {
         this.osUsers = osUsers;
+        this.cpuLimits = cpuLimits;
         this.poolers = poolers;
         this.layout = layout;
         this.distribution = distribution;
@@ -53,7 +56,8 @@ public class InstanceAgent {
                 osUsers.of(instance),
                 distribution.binDir(instance.postgresVersion()),
                 new InstancePaths(layout.instanceDir(instance.id())),
-                instance.subject());
+                instance.subject(),
+                cpuLimits.launchPrefix(instance.id()));
     }
 
     /** InitDataDirectory and WritePostgresConf: both skip what is already in place. */
@@ -78,6 +82,10 @@ public class InstanceAgent {
 
     /** WritePostgresConf: rewrites the files only when their content differs; returns whether it did. */
     public boolean writeConfiguration(InstanceRuntime instance, DatabaseSpec spec) {
+        cpuLimits.limit(instance.id(), spec.effectiveCpus(instance.nodeName()));
+        if (cpuLimits.enforced()) {
+            server(instance).runningPid().ifPresent(pid -> cpuLimits.adopt(instance.id(), pid));
+        }
         Map<String, String> conf = new java.util.TreeMap<>(spec.effectiveConf(instance.nodeName()));
         conf.putAll(instance.streaming().parameters(passfile(instance)));
         return server(instance)
@@ -110,6 +118,12 @@ public class InstanceAgent {
      * StartPostgres and AwaitReady: a no-op when the postmaster already answers. Refuses when
      * another process holds the port; rolls the start back (stops again) when it does not become ready.
      */
+    public void start(InstanceRuntime instance, DatabaseSpec spec) {
+        cpuLimits.limit(instance.id(), spec.effectiveCpus(instance.nodeName()));
+        start(instance);
+    }
+
+    /** As {@link #start(InstanceRuntime, DatabaseSpec)}, in the CPU group its configuration last set. */
     public void start(InstanceRuntime instance) {
         PostgresServer server = server(instance);
         Secret password = instance.superuserPassword();
@@ -362,6 +376,7 @@ public class InstanceAgent {
     }
 
     public void removeFiles(InstanceRuntime instance) {
+        cpuLimits.remove(instance.id());
         try {
             PostgresDistribution.deleteTree(layout.instanceDir(instance.id()));
         } catch (IOException e) {

@@ -32,13 +32,21 @@ public final class PostgresServer {
     private final Path binDir;
     private final InstancePaths paths;
     private final String subject;
+    private final List<String> launchPrefix;
 
     /** A server whose processes run as, and whose files belong to, {@code account}. */
     public PostgresServer(OsAccount account, Path binDir, InstancePaths paths, String subject) {
+        this(account, binDir, paths, subject, List.of());
+    }
+
+    /** As above; {@code launchPrefix} runs before pg_ctl start, as root (its CPU group: {@link CpuLimits}). */
+    public PostgresServer(
+            OsAccount account, Path binDir, InstancePaths paths, String subject, List<String> launchPrefix) {
         this.account = account;
         this.binDir = binDir;
         this.paths = paths;
         this.subject = subject;
+        this.launchPrefix = launchPrefix;
     }
 
     public InstancePaths paths() {
@@ -291,7 +299,8 @@ public final class PostgresServer {
     /** Launches the postmaster detached from pgfleet (it outlives the control plane) without waiting. */
     public void launch() {
         removeStalePidFile(Duration.ofSeconds(15));
-        List<String> cmd = new ArrayList<>(account.commandPrefix());
+        List<String> cmd = new ArrayList<>(launchPrefix);
+        cmd.addAll(account.commandPrefix());
         cmd.addAll(List.of(
                 binDir.resolve("pg_ctl").toString(),
                 "start",

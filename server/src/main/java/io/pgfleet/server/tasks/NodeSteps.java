@@ -230,7 +230,7 @@ public class NodeSteps {
                         instance.id(),
                         () -> "node " + instance.nodeName() + ": starting PostgreSQL " + instance.postgresVersion()
                                 + " on port " + instance.port(),
-                        ctx -> agent.start(runtimes.of(db, instance)))
+                        ctx -> agent.start(runtimes.of(db, instance), db.spec()))
                 .withFields(Map.of("port", instance.port()))
                 .doneWhen(
                         ctx -> agent.isRunning(runtimes.of(db, instance)) && agent.answers(runtimes.of(db, instance)));
