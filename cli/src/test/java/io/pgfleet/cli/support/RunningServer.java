@@ -5,10 +5,13 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Hands every IT the same {@link ServerProcess}, started on first use and stopped when the whole run
- * ends (the root store closes what it holds), so the suite pays one server start, not one per class.
+ * Hands every IT of this JVM the same {@link ServerProcess}, started on first use and stopped when the
+ * JVM exits, so a test fork pays one server start, not one per class. (JUnit's root store would not do:
+ * Failsafe runs each class of a fork as a launch of its own, and the root store closes after each.)
  */
 public final class RunningServer implements ParameterResolver {
+    private static ServerProcess shared;
+
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
         return parameter.getParameter().getType() == ServerProcess.class;
@@ -16,8 +19,15 @@ public final class RunningServer implements ParameterResolver {
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return context.getRoot()
-                .getStore(ExtensionContext.Namespace.GLOBAL)
-                .computeIfAbsent(ServerProcess.class, k -> ServerProcess.start(), ServerProcess.class);
+        return shared();
+    }
+
+    private static synchronized ServerProcess shared() {
+        if (shared == null) {
+            ServerProcess started = ServerProcess.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "stop-cli-it-server"));
+            shared = started;
+        }
+        return shared;
     }
 }
