@@ -12,7 +12,7 @@ import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.ha.ReplicationStatus;
 import io.pgfleet.server.ha.ReplicationStatus.ReplicaLag;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -40,8 +40,8 @@ public class ReplicaLagMetrics implements SmartLifecycle {
     private final ReplicationStatus status;
     private final PgfleetProperties properties;
     private final Duration interval;
-    private final MultiGauge bytes;
-    private final MultiGauge seconds;
+    private final GaugeRows bytes;
+    private final GaugeRows seconds;
     private ScheduledExecutorService timer;
 
     public ReplicaLagMetrics(
@@ -56,20 +56,20 @@ public class ReplicaLagMetrics implements SmartLifecycle {
         this.status = status;
         this.properties = properties;
         this.interval = interval;
-        this.bytes = MultiGauge.builder("pgfleet.replica.lag.bytes")
+        this.bytes = new GaugeRows(MultiGauge.builder("pgfleet.replica.lag.bytes")
                 .description("WAL a streaming replica has not replayed yet, as its primary sees it")
                 .baseUnit("bytes")
-                .register(meters);
-        this.seconds = MultiGauge.builder("pgfleet.replica.lag.seconds")
+                .register(meters));
+        this.seconds = new GaugeRows(MultiGauge.builder("pgfleet.replica.lag.seconds")
                 .description("How long a streaming replica's replay trails its primary (replay_lag; 0 when idle)")
                 .baseUnit("seconds")
-                .register(meters);
+                .register(meters));
     }
 
     /** Reads the replicas of every primary on this host once and replaces the rows of both gauges. */
     public void refresh() {
-        List<MultiGauge.Row<?>> byteRows = new ArrayList<>();
-        List<MultiGauge.Row<?>> secondRows = new ArrayList<>();
+        Map<Tags, Double> byteRows = new HashMap<>();
+        Map<Tags, Double> secondRows = new HashMap<>();
         for (InstanceRow primary : instances.byHost(properties.hostId())) {
             if (primary.isReplica() || primary.state() != InstanceState.AVAILABLE) {
                 continue;
@@ -92,15 +92,15 @@ public class ReplicaLagMetrics implements SmartLifecycle {
                 }
                 Tags tags = Tags.of("database", db.id(), "node", replica.nodeName(), "instance", replica.id());
                 if (lag.lagBytes() != null) {
-                    byteRows.add(MultiGauge.Row.of(tags, lag.lagBytes()));
+                    byteRows.put(tags, lag.lagBytes().doubleValue());
                 }
                 if (lag.lagSeconds() != null) {
-                    secondRows.add(MultiGauge.Row.of(tags, lag.lagSeconds()));
+                    secondRows.put(tags, lag.lagSeconds());
                 }
             }
         }
-        bytes.register(byteRows, true);
-        seconds.register(secondRows, true);
+        bytes.publish(byteRows);
+        seconds.publish(secondRows);
     }
 
     private void refreshQuietly() {
