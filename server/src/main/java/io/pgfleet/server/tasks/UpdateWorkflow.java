@@ -90,10 +90,14 @@ public class UpdateWorkflow {
             } else if (isIn(plan.replicasToAdd(), instance)) {
                 continue; // cloned from the primary after this phase
             } else if (isIn(plan.replicasToRemove(), instance)) {
-                if (instance.state() != InstanceState.DELETING) {
-                    ctx.log("node " + node + ": host " + instance.hostId()
-                            + " removed from its host_ids; deleting its replica there");
-                }
+                // Said by a step, not as the plan is made: every host running a phase makes the plan again.
+                workflow.add(Step.onNode(
+                        "DecideRemoval",
+                        NodeSteps.lane(db, instance),
+                        instance.id(),
+                        () -> "node " + node + ": host " + instance.hostId()
+                                + " removed from its host_ids; deleting its replica there",
+                        c -> {}));
                 workflow.addAll(steps.remove(db, instance));
             } else if (instance.state() == InstanceState.CREATING) {
                 workflow.addAll(steps.provision(db, instance, passwords));
