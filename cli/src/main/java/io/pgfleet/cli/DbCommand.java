@@ -243,12 +243,15 @@ final class DbCommand {
             out.println("labels:    " + (labelList.isEmpty() ? "-" : String.join(", ", labelList)));
             out.println("created:   " + Json.time(Json.text(db, "created_at")));
             out.println();
-            Table table = new Table("NODE", "INSTANCE", "HOST", "PORT", "POOLER", "STATE", "PENDING RESTART", "ERROR");
+            Table table = new Table(
+                    "NODE", "INSTANCE", "HOST", "ROLE", "LAG", "PORT", "POOLER", "STATE", "PENDING RESTART", "ERROR");
             for (JsonNode i : db.path("instances")) {
                 table.row(
                         Json.text(i, "node_name"),
                         Json.text(i, "id"),
                         Json.text(i, "host_id"),
+                        Json.text(i, "role"),
+                        lag(i),
                         Json.text(i, "port"),
                         Json.text(i, "pooler_port"),
                         session.console().state(Json.text(i, "state")),
@@ -258,6 +261,22 @@ final class DbCommand {
             table.print(out);
             return 0;
         }
+    }
+
+    /** A replica's lag as its primary reports it ({@code 0 B, 0.0 s}); a primary's is null (a dash). */
+    static String lag(JsonNode instance) {
+        JsonNode replication = instance.path("replication");
+        if (!replication.path("lag_bytes").isNumber()) {
+            return "replica".equals(Json.text(instance, "role")) ? "not streaming" : null;
+        }
+        return replication.path("lag_bytes").asLong() + " B, "
+                + String.format(
+                        java.util.Locale.ROOT,
+                        "%.1f s",
+                        replication.path("lag_seconds").asDouble())
+                + ("streaming".equals(Json.text(replication, "state"))
+                        ? ""
+                        : " (" + Json.text(replication, "state") + ")");
     }
 
     /** An instance's error and, when its disk cannot be written, the storage problem beside it. */

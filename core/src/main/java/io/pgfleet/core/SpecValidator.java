@@ -382,20 +382,8 @@ public final class SpecValidator {
                         "spec.postgres_version",
                         "cannot change from " + current.postgresVersion() + " (major upgrades are not supported)"));
             }
-            for (int i = 0; i < desired.nodes().size(); i++) {
-                NodeSpec node = desired.nodes().get(i);
-                if (node == null || node.hostIds().isEmpty()) {
-                    continue;
-                }
-                int index = i;
-                current.node(node.name())
-                        .filter(before -> !before.hostIds().equals(node.hostIds()))
-                        .ifPresent(before -> errors.add(new FieldError(
-                                "spec.nodes[" + index + "].host_ids",
-                                "cannot change from " + before.hostIds()
-                                        + " yet (adding or removing a replica by update is not supported);"
-                                        + " keep the node's hosts, or add a node")));
-            }
+            // host_ids may change: a host added is a new replica, a host removed loses its replica (the
+            // intake refuses removing the host of the node's primary: that needs a switchover first).
         }
         if (request.labels() != null) {
             checkLabelCount(request.labels(), errors);

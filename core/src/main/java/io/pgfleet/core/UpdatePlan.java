@@ -10,10 +10,18 @@ import java.util.TreeSet;
 /**
  * What a spec update will do, computed from the current and the desired spec alone: users to create,
  * alter and drop, parameters to reload and parameters that wait for a restart, port changes, nodes to
- * add and remove. The API returns it with the task; the update workflow applies it.
+ * add and remove, replicas to add and remove (a host added to or removed from a node's {@code host_ids}),
+ * and the replicated nodes restarted replica first. The API returns it with the task; the update
+ * workflow applies it.
  *
  * @param parametersNeedingRestart postmaster parameters: written, then {@code pending_restart} until a restart
+ *     (on a node with one instance; a replicated node is restarted at once, see {@code rollingRestarts})
  * @param poolerChanged PgBouncer is enabled, disabled or reconfigured
+ * @param replicasToAdd a streaming replica cloned on each host added to an existing node's {@code host_ids}
+ * @param replicasToRemove the replica on each host removed from a node's {@code host_ids}: stopped, its slot
+ *     dropped on the primary, its files and ports freed
+ * @param rollingRestarts replicated nodes whose settings need a restart: replicas restarted one at a time,
+ *     then a switchover, and the old primary comes back as a replica with the new settings
  */
 public record UpdatePlan(
         List<String> usersToCreate,
@@ -24,10 +32,48 @@ public record UpdatePlan(
         List<PortChange> portChanges,
         List<String> nodesToAdd,
         List<String> nodesToRemove,
-        boolean poolerChanged) {
+        boolean poolerChanged,
+        List<ReplicaChange> replicasToAdd,
+        List<ReplicaChange> replicasToRemove,
+        List<RollingRestart> rollingRestarts) {
 
     /** A node moving to another port: applied with a restart of its instance. */
     public record PortChange(String node, int from, int to) {}
+
+    /** The replica of {@code node} on {@code hostId}; {@code instanceId} once the intake knows it. */
+    public record ReplicaChange(String node, String hostId, String instanceId) {
+        public ReplicaChange withInstanceId(String id) {
+            return new ReplicaChange(node, hostId, id);
+        }
+    }
+
+    /** A replicated node restarted replica first; {@code primaryInstanceId} is its primary when the update began. */
+    public record RollingRestart(String node, String primaryInstanceId) {}
+
+    public UpdatePlan(
+            List<String> usersToCreate,
+            List<String> usersToAlter,
+            List<String> usersToDrop,
+            List<String> parametersToReload,
+            List<String> parametersNeedingRestart,
+            List<PortChange> portChanges,
+            List<String> nodesToAdd,
+            List<String> nodesToRemove,
+            boolean poolerChanged) {
+        this(
+                usersToCreate,
+                usersToAlter,
+                usersToDrop,
+                parametersToReload,
+                parametersNeedingRestart,
+                portChanges,
+                nodesToAdd,
+                nodesToRemove,
+                poolerChanged,
+                List.of(),
+                List.of(),
+                List.of());
+    }
 
     public UpdatePlan {
         usersToCreate = List.copyOf(usersToCreate);
@@ -38,6 +84,10 @@ public record UpdatePlan(
         portChanges = List.copyOf(portChanges);
         nodesToAdd = List.copyOf(nodesToAdd);
         nodesToRemove = List.copyOf(nodesToRemove);
+        // Null in a task recorded before these fields existed.
+        replicasToAdd = replicasToAdd == null ? List.of() : List.copyOf(replicasToAdd);
+        replicasToRemove = replicasToRemove == null ? List.of() : List.copyOf(replicasToRemove);
+        rollingRestarts = rollingRestarts == null ? List.of() : List.copyOf(rollingRestarts);
     }
 
     /**
@@ -111,13 +161,82 @@ public record UpdatePlan(
                 ports.add(new PortChange(node.name(), now, requested));
             }
         }
+        List<ReplicaChange> addReplicas = new ArrayList<>();
+        List<ReplicaChange> removeReplicas = new ArrayList<>();
         for (NodeSpec node : current.nodes()) {
-            if (desired.node(node.name()).isEmpty()) {
+            NodeSpec wanted = desired.node(node.name()).orElse(null);
+            if (wanted == null) {
                 remove.add(node.name());
+                continue;
+            }
+            if (wanted.hostIds().isEmpty()) {
+                continue; // the update keeps the node's hosts
+            }
+            for (String host : wanted.hostIds()) {
+                if (!node.hostIds().contains(host)) {
+                    addReplicas.add(new ReplicaChange(node.name(), host, null));
+                }
+            }
+            for (String host : node.hostIds()) {
+                if (!wanted.hostIds().contains(host)) {
+                    removeReplicas.add(new ReplicaChange(node.name(), host, null));
+                }
             }
         }
         boolean pooler = !Objects.equals(normalized(current.pooler()), normalized(desired.pooler()));
-        return new UpdatePlan(create, alter, drop, reload, restart, ports, add, remove, pooler);
+        return new UpdatePlan(
+                create,
+                alter,
+                drop,
+                reload,
+                restart,
+                ports,
+                add,
+                remove,
+                pooler,
+                addReplicas,
+                removeReplicas,
+                List.of());
+    }
+
+    /** The nodes whose own settings change in one of {@code parameters} from {@code current} to {@code desired}. */
+    public static List<String> nodesChanging(DatabaseSpec current, DatabaseSpec desired, List<String> parameters) {
+        List<String> result = new ArrayList<>();
+        for (NodeSpec node : desired.nodes()) {
+            if (current.node(node.name()).isEmpty()) {
+                continue;
+            }
+            Map<String, String> before = current.effectiveConf(node.name());
+            Map<String, String> after = desired.effectiveConf(node.name());
+            if (parameters.stream().anyMatch(p -> !Objects.equals(before.get(p), after.get(p)))) {
+                result.add(node.name());
+            }
+        }
+        return result;
+    }
+
+    /** The same plan with the instances the intake reserved or found, and the rolling restarts it decided. */
+    public UpdatePlan withReplicas(
+            List<ReplicaChange> toAdd, List<ReplicaChange> toRemove, List<RollingRestart> restarts) {
+        return new UpdatePlan(
+                usersToCreate,
+                usersToAlter,
+                usersToDrop,
+                parametersToReload,
+                parametersNeedingRestart,
+                portChanges,
+                nodesToAdd,
+                nodesToRemove,
+                poolerChanged,
+                toAdd,
+                toRemove,
+                restarts);
+    }
+
+    /** Whether the plan adds or removes a replica of {@code node}. */
+    public boolean changesReplicasOf(String node) {
+        return replicasToAdd.stream().anyMatch(r -> r.node().equals(node))
+                || replicasToRemove.stream().anyMatch(r -> r.node().equals(node));
     }
 
     private static PoolerSpec normalized(PoolerSpec pooler) {
@@ -139,6 +258,8 @@ public record UpdatePlan(
                 && portChanges.isEmpty()
                 && nodesToAdd.isEmpty()
                 && nodesToRemove.isEmpty()
+                && replicasToAdd.isEmpty()
+                && replicasToRemove.isEmpty()
                 && !poolerChanged;
     }
 }

@@ -184,14 +184,20 @@ class SpecValidatorTest {
     }
 
     @Test
-    void anUpdateCannotChangeTheHostsOfAnExistingNode() {
-        SpecValidator twoHosts = new SpecValidator(Set.of("17"), Set.of("host-1", "host-2"));
+    void anUpdateMayAddOrRemoveHostsOfAnExistingNodeButNotNameAnUnknownOne() {
+        SpecValidator threeHosts = new SpecValidator(Set.of("17"), Set.of("host-1", "host-2", "host-3"));
         DatabaseSpec current = withNodes(new NodeSpec("n1", List.of("host-1", "host-2"), null));
-        DatabaseSpec desired = withNodes(new NodeSpec("n1", List.of("host-1"), null));
+        for (List<String> hosts : List.of(List.of("host-1"), List.of("host-1", "host-2", "host-3"))) {
+            DatabaseSpec desired = withNodes(new NodeSpec("n1", hosts, null));
+            org.assertj.core.api.Assertions.assertThatCode(() -> threeHosts.validateUpdate(
+                            "example", current, new UpdateDatabaseRequest(null, null, desired)))
+                    .doesNotThrowAnyException();
+        }
+        DatabaseSpec unknown = withNodes(new NodeSpec("n1", List.of("host-1", "host-9"), null));
         org.assertj.core.api.Assertions.assertThatThrownBy(() ->
-                        twoHosts.validateUpdate("example", current, new UpdateDatabaseRequest(null, null, desired)))
+                        threeHosts.validateUpdate("example", current, new UpdateDatabaseRequest(null, null, unknown)))
                 .isInstanceOf(PgfleetException.class)
-                .hasMessageContaining("host_ids");
+                .hasMessageContaining("host-9");
     }
 
     // ---- ports ----

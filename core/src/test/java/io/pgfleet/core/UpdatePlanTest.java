@@ -160,4 +160,31 @@ class UpdatePlanTest {
         assertThat(UpdatePlan.between(base(), off, PORTS, POSTMASTER).poolerChanged())
                 .isFalse();
     }
+
+    @Test
+    void aHostAddedToANodeAddsAReplicaAndARemovedOneRemovesIt() {
+        DatabaseSpec two = base().withNodes(List.of(new NodeSpec("n1", List.of("host-1", "host-2"), null)));
+        DatabaseSpec three = base().withNodes(List.of(new NodeSpec("n1", List.of("host-1", "host-2", "host-3"), null)));
+        UpdatePlan grow = UpdatePlan.between(two, three, PORTS, POSTMASTER);
+        assertThat(grow.replicasToAdd()).containsExactly(new UpdatePlan.ReplicaChange("n1", "host-3", null));
+        assertThat(grow.replicasToRemove()).isEmpty();
+        assertThat(grow.changesNothing()).isFalse();
+        assertThat(grow.changesReplicasOf("n1")).isTrue();
+        UpdatePlan shrink = UpdatePlan.between(three, two, PORTS, POSTMASTER);
+        assertThat(shrink.replicasToRemove()).containsExactly(new UpdatePlan.ReplicaChange("n1", "host-3", null));
+        assertThat(shrink.replicasToAdd()).isEmpty();
+        // The same hosts in another order change nothing: the primary stays where it is.
+        DatabaseSpec reordered = base().withNodes(List.of(new NodeSpec("n1", List.of("host-2", "host-1"), null)));
+        assertThat(UpdatePlan.between(two, reordered, PORTS, POSTMASTER).changesNothing())
+                .isTrue();
+    }
+
+    @Test
+    void nodesChangingNamesOnlyTheNodesWhoseRestartParameterChanges() {
+        DatabaseSpec desired = base().withNodes(List.of(
+                new NodeSpec("n1", List.of(), null, null, Map.of("shared_buffers", "64MB"), null, null, null),
+                new NodeSpec("n2", List.of(), null)));
+        assertThat(UpdatePlan.nodesChanging(base(), desired, List.of("shared_buffers")))
+                .containsExactly("n1");
+    }
 }

@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgfleet.server.support.Api;
 import io.pgfleet.server.support.CatalogPostgres;
+import io.pgfleet.server.support.ReplicaFleet;
 import io.pgfleet.server.support.ServerProcess;
-import io.pgfleet.server.support.ServerUnderTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -45,94 +44,18 @@ import tools.jackson.databind.JsonNode;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicasIT {
     private static final String PW = "ha-owner-pw";
-    private final List<Path> homes = new ArrayList<>();
-    private final List<ServerProcess> hosts = new ArrayList<>();
-    private final List<Path> logs = new ArrayList<>();
-    /** Where every host reads its test pause points (pgfleet.test-pause-at-step=@FILE) at each step. */
-    private Path pausePoints;
+    private ReplicaFleet fleet;
 
     private final List<String> violations = new CopyOnWriteArrayList<>();
     private final AtomicBoolean checking = new AtomicBoolean();
     private final AtomicLong checks = new AtomicLong();
-    private CatalogPostgres catalog;
     private Thread checker;
     private List<JsonNode> instances = List.of();
 
     @BeforeAll
     void startFleet() throws Exception {
         assumeTrue(CatalogPostgres.isInstalled(), "the replica test needs Debian's postgresql-15");
-        catalog = CatalogPostgres.start(ServerUnderTest.port(7992));
-        Path logDir = Files.createDirectories(Path.of("target/it-logs"));
-        pausePoints =
-                Files.writeString(logDir.resolve("replicas-pause-points"), "").toAbsolutePath();
-        for (int i = 1; i <= 3; i++) {
-            Path home = ServerUnderTest.newHome("rep" + i);
-            homes.add(home);
-            logs.add(logDir.resolve("replicas-host-" + i + "-" + home.getFileName() + ".log"));
-        }
-        // One secret.key for the fleet, written before any host starts, so the three start side by side
-        // (one of them creates the admin key, in its own home; see adminKey()).
-        byte[] key = new byte[32];
-        new java.security.SecureRandom().nextBytes(key);
-        for (Path home : homes) {
-            Path secrets = Files.createDirectories(home.resolve("secrets"));
-            Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
-            Files.write(secrets.resolve("secret.key"), key);
-            Files.setPosixFilePermissions(secrets.resolve("secret.key"), PosixFilePermissions.fromString("rw-------"));
-        }
-        List<java.util.concurrent.CompletableFuture<ServerProcess>> starting = new ArrayList<>();
-        for (int i = 1; i <= 3; i++) {
-            int host = i;
-            starting.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> launch(host)));
-        }
-        for (java.util.concurrent.CompletableFuture<ServerProcess> host : starting) {
-            hosts.add(host.join());
-        }
-    }
-
-    /** The fleet's admin key, from the home of whichever host created it at the first start. */
-    private String adminKey() {
-        return await().atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(100))
-                .until(
-                        () -> homes.stream()
-                                .map(h -> h.resolve("secrets").resolve("admin.key"))
-                                .filter(Files::exists)
-                                .map(f -> ServerProcess.read(f).trim())
-                                .filter(k -> !k.isEmpty())
-                                .findFirst()
-                                .orElse(null),
-                        java.util.Objects::nonNull);
-    }
-
-    private ServerProcess launch(int i) {
-        String address = "127.0.0." + i;
-        return ServerProcess.launchSharingKey(
-                homes.get(i - 1),
-                logs.get(i - 1),
-                address,
-                // The serial collector: fewer threads for three JVMs starting at once on two cores.
-                List.of("-XX:+UseSerialGC", "-Dpgfleet.test-pause-at-step=@" + pausePoints),
-                List.of(
-                        "--host-id",
-                        "host-" + i,
-                        "--catalog-url",
-                        catalog.jdbcUrl(),
-                        "--catalog-user",
-                        "pgfleet",
-                        "--advertise-host",
-                        address,
-                        "--listen-addresses",
-                        address,
-                        "--port-range",
-                        ServerUnderTest.port(7950) + "-" + ServerUnderTest.port(7989),
-                        "--host-timeout",
-                        "5s",
-                        "--failover-grace",
-                        "3s",
-                        "--pg-bin-dir",
-                        CatalogPostgres.BIN.toString()),
-                this::adminKey);
+        fleet = ReplicaFleet.start("replicas", 7992, 7950, 7989);
     }
 
     @AfterAll
@@ -141,33 +64,17 @@ class ReplicasIT {
         if (checker != null) {
             checker.join(5000);
         }
-        for (ServerProcess host : hosts) {
-            if (host != null && host.isAlive()) {
-                host.kill();
-            }
-        }
-        for (Path home : homes) {
-            for (String dir : ServerProcess.postmastersUnder(home)) {
-                killPostmaster(Path.of(dir));
-            }
-            ServerUnderTest.cleanUp(home);
-        }
-        if (catalog != null) {
-            catalog.close();
+        if (fleet != null) {
+            fleet.close();
         }
     }
 
     private Api api(int host) {
-        return hosts.get(host - 1).api();
+        return fleet.api(host);
     }
 
     private Api liveApi() {
-        for (ServerProcess host : hosts) {
-            if (host.isAlive()) {
-                return host.api();
-            }
-        }
-        throw new IllegalStateException("no host alive");
+        return fleet.liveApi();
     }
 
     @Test
@@ -247,7 +154,7 @@ class ReplicasIT {
         Writer writer = new Writer(1000);
         writer.start();
         Thread.sleep(500);
-        Files.writeString(pausePoints, "switchover:SwapRoles\n");
+        Files.writeString(fleet.pausePoints(), "switchover:SwapRoles\n");
         long switchStarted = System.nanoTime();
         JsonNode accepted = api(3).post("/v1/databases/ha/switchover", "{\"node\": \"n1\"}")
                 .expect(202)
@@ -259,8 +166,9 @@ class ReplicasIT {
                 .until(
                         () -> {
                             for (int i = 0; i < 3; i++) {
-                                if (Files.exists(logs.get(i))
-                                        && ServerProcess.read(logs.get(i)).contains("pausing after step SwapRoles")) {
+                                if (Files.exists(fleet.log(i + 1))
+                                        && ServerProcess.read(fleet.log(i + 1))
+                                                .contains("pausing after step SwapRoles")) {
                                     return i + 1;
                                 }
                             }
@@ -268,9 +176,9 @@ class ReplicasIT {
                         },
                         i -> i > 0);
         long swappedMs = (System.nanoTime() - switchStarted) / 1_000_000;
-        Files.writeString(pausePoints, "");
-        hosts.get(coordinator - 1).kill();
-        hosts.set(coordinator - 1, launch(coordinator));
+        Files.writeString(fleet.pausePoints(), "");
+        fleet.host(coordinator).kill();
+        fleet.set(coordinator, fleet.launch(coordinator));
         liveApi().awaitTask("ha", accepted);
         long switchedMs = (System.nanoTime() - switchStarted) / 1_000_000;
         String taskId = accepted.path("task").path("task_id").asString();
@@ -307,12 +215,12 @@ class ReplicasIT {
         Writer writer = new Writer(100_000);
         writer.start();
         Thread.sleep(500);
-        Path data = homes.get(hostNo - 1)
+        Path data = fleet.home(hostNo)
                 .resolve("instances")
                 .resolve(primary.path("id").asString())
                 .resolve("data");
-        killPostmaster(data);
-        hosts.get(hostNo - 1).kill();
+        ReplicaFleet.killPostmaster(data);
+        fleet.host(hostNo).kill();
         long killedAt = System.nanoTime();
         String oldAddress = "127.0.0." + hostNo;
         // The first write acknowledged after the kill by another server than the killed one.
@@ -326,7 +234,7 @@ class ReplicasIT {
         // The old primary's host returns (its JVM starts while the rows are checked): its instance must
         // rejoin as a replica with the new primary's rows.
         java.util.concurrent.CompletableFuture<ServerProcess> returning =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> launch(hostNo));
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> fleet.launch(hostNo));
         Thread.sleep(500);
         writer.stopAndJoin();
         assertThat(failoverMs).isLessThanOrEqualTo(10_000 + 3_000); // +3 s for a loaded machine
@@ -339,7 +247,7 @@ class ReplicasIT {
                 liveApi().get("/v1/databases/ha/tasks?limit=5").expect(200).body();
         assertThat(log.toString()).contains("failover");
 
-        hosts.set(hostNo - 1, returning.join());
+        fleet.set(hostNo, returning.join());
         String oldId = primary.path("id").asString();
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             JsonNode old = instanceById(oldId);
@@ -547,14 +455,5 @@ class ReplicasIT {
                 ResultSet rs = st.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }
-    }
-
-    private static void killPostmaster(Path data) throws Exception {
-        Path pidFile = data.resolve("postmaster.pid");
-        if (!Files.exists(pidFile)) {
-            return;
-        }
-        String pid = Files.readAllLines(pidFile).get(0).trim();
-        new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor();
     }
 }

@@ -71,9 +71,24 @@ public class HaRepository {
                 .update();
     }
 
+    /** Inserts the transition unless the task has one for that node already (a resumed update). */
+    public void insertTransitionIfAbsent(Transition t) {
+        jdbc.sql("""
+                insert into node_transitions (task_id, database_uuid, node_name, kind, old_primary_id, candidate_id)
+                values (?, ?, ?, ?, ?, ?) on conflict (task_id, node_name) do nothing""")
+                .params(t.taskId(), t.databaseUuid(), t.nodeName(), t.kind(), t.oldPrimaryId(), t.candidateId())
+                .update();
+    }
+
+    /** The transition of a switchover or failover task (one node). */
     public Optional<Transition> transition(UUID taskId) {
-        return jdbc.sql("select * from node_transitions where task_id = ?")
-                .param(taskId)
+        return transition(taskId, null);
+    }
+
+    /** The transition of {@code node} in the task (null: the task's only one). */
+    public Optional<Transition> transition(UUID taskId, String node) {
+        return jdbc.sql("select * from node_transitions where task_id = ? and (?::text is null or node_name = ?)")
+                .params(taskId, node, node)
                 .query((rs, n) -> new Transition(
                         rs.getObject("task_id", UUID.class),
                         rs.getObject("database_uuid", UUID.class),
@@ -85,15 +100,15 @@ public class HaRepository {
                 .optional();
     }
 
-    public void setCandidate(UUID taskId, String candidateId) {
-        jdbc.sql("update node_transitions set candidate_id = ? where task_id = ?")
-                .params(candidateId, taskId)
+    public void setCandidate(UUID taskId, String node, String candidateId) {
+        jdbc.sql("update node_transitions set candidate_id = ? where task_id = ? and node_name = ?")
+                .params(candidateId, taskId, node)
                 .update();
     }
 
-    public void setShutdownLsn(UUID taskId, String lsn) {
-        jdbc.sql("update node_transitions set shutdown_lsn = ? where task_id = ?")
-                .params(lsn, taskId)
+    public void setShutdownLsn(UUID taskId, String node, String lsn) {
+        jdbc.sql("update node_transitions set shutdown_lsn = ? where task_id = ? and node_name = ?")
+                .params(lsn, taskId, node)
                 .update();
     }
 

@@ -47,6 +47,7 @@ public class HaWorkflows implements ReplicaWorkflows {
     private final JdbcFleetRepository fleet;
     private final TransactionTemplate tx;
     private final HaProperties ha;
+    private final ReplicaUpdates updates;
 
     public HaWorkflows(
             HaRepository repo,
@@ -59,7 +60,9 @@ public class HaWorkflows implements ReplicaWorkflows {
             JdbcFleetRepository fleet,
             TransactionTemplate tx,
             HaProperties ha,
+            ReplicaUpdates updates,
             Workflows workflows) {
+        this.updates = updates;
         this.repo = repo;
         this.replication = replication;
         this.states = states;
@@ -106,6 +109,11 @@ public class HaWorkflows implements ReplicaWorkflows {
         return result;
     }
 
+    @Override
+    public List<Step> afterUpdate(TaskContext ctx, DatabaseRow db, io.pgfleet.core.UpdatePlan plan) {
+        return updates.afterNodes(ctx, db, plan, this);
+    }
+
     /** A start (or automatic restart) of an instance a switchover or failover demoted: it rejoins. */
     @Override
     public Workflow rejoin(DatabaseRow db, InstanceRow instance) {
@@ -148,43 +156,55 @@ public class HaWorkflows implements ReplicaWorkflows {
      * checkpoint, which the candidate has replayed before it is promoted.
      */
     private Workflow switchover(TaskContext ctx, DatabaseRow db, TaskRequest.Switchover request) {
-        InstanceRow old = oldPrimary(db, request.node(), request.oldPrimaryId());
+        return Workflow.builder()
+                .addAll(switchoverSteps(
+                        db, request.node(), request.oldPrimaryId(), ctx.task().taskId()))
+                .onNodeFailure(steps.recordFailure(db));
+    }
+
+    /**
+     * The switchover of {@code node} away from {@code oldPrimaryId} as steps, its decisions recorded in the
+     * task's transition row of that node (inserted before these steps run).
+     */
+    List<Step> switchoverSteps(DatabaseRow db, String node, String oldPrimaryId, UUID taskId) {
+        InstanceRow old = oldPrimary(db, node, oldPrimaryId);
         String oldLane = NodeSteps.lane(db, old);
-        UUID taskId = ctx.task().taskId();
-        Workflow.Builder workflow = Workflow.builder();
-        workflow.add(Step.of("ChooseCandidate", null, c -> chooseCandidate(c, db, transition(taskId), false))
-                .doneWhen(c -> transition(taskId).candidateId() != null));
+        List<Step> workflow = new ArrayList<>();
+        workflow.add(Step.of("ChooseCandidate", null, c -> chooseCandidate(c, db, transition(taskId, node), false))
+                .doneWhen(c -> transition(taskId, node).candidateId() != null));
         workflow.add(steps.enter(db, old, InstanceState.STOPPING, "EnterStopping"));
         workflow.add(steps.stopPostgres(db, old, false, "node " + oldLane + ": stopping the old primary cleanly"));
         workflow.add(steps.stopPooler(db, old));
         workflow.add(Step.onNode("RecordShutdownLsn", oldLane, old.id(), null, c -> {
                     String lsn = replicas.checkpointLsn(lanes.runtime(db, old));
-                    repo.setShutdownLsn(taskId, lsn);
+                    repo.setShutdownLsn(taskId, node, lsn);
                     c.log(
                             "node " + oldLane + ": old primary stopped at " + lsn,
                             Map.of("node", oldLane, "step", "RecordShutdownLsn", "lsn", lsn));
                 })
-                .doneWhen(c -> transition(taskId).shutdownLsn() != null));
+                .doneWhen(c -> transition(taskId, node).shutdownLsn() != null));
         workflow.add(Step.onNode(
                         "MarkStopped", oldLane, old.id(), null, c -> states.enter(db, old.id(), InstanceState.STOPPED))
                 .doneWhen(c -> steps.stateIs(old, InstanceState.STOPPED) || !lanes.isPrimary(old)));
-        workflow.add(Step.of("AwaitCandidateReplay", null, c -> awaitReplay(c, db, transition(taskId)))
-                .doneWhen(c -> lanes.isPrimary(candidate(taskId))));
-        workflow.add(promote(db, request.node(), taskId));
+        workflow.add(Step.of("AwaitCandidateReplay", null, c -> awaitReplay(c, db, transition(taskId, node)))
+                .doneWhen(c -> lanes.isPrimary(candidate(taskId, node))));
+        workflow.add(promote(db, node, taskId));
         workflow.add(Step.of(
                         "SwapRoles",
-                        () -> "node " + request.node() + ": the catalog names the new primary; the old one can only"
+                        () -> "node " + node + ": the catalog names the new primary; the old one can only"
                                 + " come back as a replica",
                         c -> tx.executeWithoutResult(s -> {
                             repo.fence(old.id());
-                            repo.makePrimary(candidate(taskId).id());
+                            repo.makePrimary(candidate(taskId, node).id());
                         }))
-                .doneWhen(c -> lanes.isPrimary(candidate(taskId))));
-        workflow.add(createSlots(db, request.node(), taskId));
-        for (InstanceRow instance : repo.node(db.uuid(), request.node())) {
-            workflow.addAll(lanes.followLane(db, instance));
+                .doneWhen(c -> lanes.isPrimary(candidate(taskId, node))));
+        workflow.add(createSlots(db, node, taskId));
+        for (InstanceRow instance : repo.node(db.uuid(), node)) {
+            if (ReplicaUpdates.isKept(db, instance)) {
+                workflow.addAll(lanes.followLane(db, instance));
+            }
         }
-        return workflow.onNodeFailure(steps.recordFailure(db));
+        return workflow;
     }
 
     // ---- failover ----
@@ -202,8 +222,9 @@ public class HaWorkflows implements ReplicaWorkflows {
         UUID taskId = ctx.task().taskId();
         Duration silent = ha.failoverGrace();
         Workflow.Builder workflow = Workflow.builder();
-        workflow.add(Step.of("ChooseCandidate", null, c -> chooseCandidate(c, db, transition(taskId), true))
-                .doneWhen(c -> transition(taskId).candidateId() != null));
+        String node = request.node();
+        workflow.add(Step.of("ChooseCandidate", null, c -> chooseCandidate(c, db, transition(taskId, node), true))
+                .doneWhen(c -> transition(taskId, node).candidateId() != null));
         workflow.add(Step.of("FenceOldPrimary", null, c -> fence(c, db, old, request))
                 .doneWhen(c -> lanes.current(old).needsRejoin()));
         workflow.add(Step.onNode(
@@ -219,8 +240,8 @@ public class HaWorkflows implements ReplicaWorkflows {
         workflow.add(Step.of(
                         "MakePrimary",
                         null,
-                        c -> repo.makePrimary(candidate(taskId).id()))
-                .doneWhen(c -> lanes.isPrimary(candidate(taskId))));
+                        c -> repo.makePrimary(candidate(taskId, node).id()))
+                .doneWhen(c -> lanes.isPrimary(candidate(taskId, node))));
         workflow.add(createSlots(db, request.node(), taskId));
         for (InstanceRow instance : repo.node(db.uuid(), request.node())) {
             List<Step> lane = new ArrayList<>(lanes.followLane(db, instance));
@@ -260,7 +281,7 @@ public class HaWorkflows implements ReplicaWorkflows {
 
     private Step promote(DatabaseRow db, String node, UUID taskId) {
         return Step.of("Promote", null, c -> {
-                    InstanceRow candidate = candidate(taskId);
+                    InstanceRow candidate = candidate(taskId, node);
                     long started = System.nanoTime();
                     replication.promote(db, candidate);
                     c.log(
@@ -268,13 +289,14 @@ public class HaWorkflows implements ReplicaWorkflows {
                                     + (System.nanoTime() - started) / 1_000_000 + " ms",
                             Map.of("node", node, "step", "Promote", "host", candidate.hostId()));
                 })
-                .doneWhen(c -> Boolean.TRUE.equals(replication.isWritable(candidate(taskId), Duration.ofSeconds(10))));
+                .doneWhen(c ->
+                        Boolean.TRUE.equals(replication.isWritable(candidate(taskId, node), Duration.ofSeconds(10))));
     }
 
     /** The slot of every other instance of the node on the new primary, before they connect to it. */
     private Step createSlots(DatabaseRow db, String node, UUID taskId) {
         return Step.of("CreateSlots", null, c -> {
-            InstanceRow primary = candidate(taskId);
+            InstanceRow primary = candidate(taskId, node);
             replication.ensureRole(db, primary);
             for (InstanceRow other : repo.node(db.uuid(), node)) {
                 if (!other.id().equals(primary.id())) {
@@ -291,14 +313,14 @@ public class HaWorkflows implements ReplicaWorkflows {
                 .orElseThrow(() -> PgfleetException.notFound("instance " + id + " of database " + db.id()));
     }
 
-    private Transition transition(UUID taskId) {
-        return repo.transition(taskId)
+    private Transition transition(UUID taskId, String node) {
+        return repo.transition(taskId, node)
                 .orElseThrow(() -> new PgfleetException(
-                        ErrorCode.INTERNAL, "task " + taskId + " has no node transition recorded"));
+                        ErrorCode.INTERNAL, "task " + taskId + " has no transition of node " + node + " recorded"));
     }
 
-    private InstanceRow candidate(UUID taskId) {
-        String id = transition(taskId).candidateId();
+    private InstanceRow candidate(UUID taskId, String node) {
+        String id = transition(taskId, node).candidateId();
         return repo.find(id).orElseThrow(() -> PgfleetException.notFound("instance " + id));
     }
 
@@ -335,7 +357,7 @@ public class HaWorkflows implements ReplicaWorkflows {
                         .max()
                         .orElse(0)
                 - Replication.parseLsn(bestLsn);
-        repo.setCandidate(t.taskId(), best.id());
+        repo.setCandidate(t.taskId(), t.nodeName(), best.id());
         ctx.log(
                 "node " + t.nodeName() + ": " + t.kind() + " to " + best.hostId() + " ("
                         + (received ? "received" : "replayed") + " " + bestLsn + "; replicas " + positions + ")"

@@ -179,7 +179,7 @@ public class ReplicaSteps {
     }
 
     /** AwaitStreaming: the replica's walreceiver streams from the node's primary. */
-    private Step awaitStreaming(DatabaseRow db, InstanceRow replica, String lane) {
+    Step awaitStreaming(DatabaseRow db, InstanceRow replica, String lane) {
         return Step.onNode("AwaitStreaming", lane, replica.id(), null, c -> {
                     InstanceRow primary = primaryOf(db, replica.nodeName());
                     String expected = replication.address(primary.hostId());

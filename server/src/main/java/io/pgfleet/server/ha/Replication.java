@@ -114,6 +114,48 @@ public class Replication {
     }
 
     /**
+     * DropSlot of a removed replica on {@code primary}: its walsender is ended first (the replica may
+     * still be connected for a moment while it stops), then the slot dropped; skipped when it is gone.
+     */
+    public void dropSlot(DatabaseRow db, InstanceRow primary, String slot) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try (Connection c = connect(primary, WORKFLOW_CONNECT)) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(active_pid)"
+                        + " FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL")) {
+                    ps.setString(1, slot);
+                    ps.execute();
+                }
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name)"
+                        + " FROM pg_replication_slots WHERE slot_name = ?")) {
+                    ps.setString(1, slot);
+                    ps.execute();
+                }
+                return;
+            } catch (SQLException e) {
+                // 55006: the slot is still active (the walsender ends a moment after the signal).
+                if (!"55006".equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                    throw failure(primary, db.id(), "dropping slot " + slot, e);
+                }
+            }
+            ReplicaSteps.sleep(100);
+        }
+    }
+
+    /** Whether {@code primary} has the slot (null when it does not answer). */
+    public Boolean hasSlot(InstanceRow primary, String slot) {
+        try (Connection c = connect(primary, Duration.ofSeconds(10));
+                PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
+    /**
      * The WAL an instance has: written on a primary; on a replica received (what a failover loses least
      * with) or replayed (what a switchover waits for). Null: it does not answer.
      */

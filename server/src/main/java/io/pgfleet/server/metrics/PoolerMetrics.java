@@ -12,8 +12,8 @@ import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
 import io.pgfleet.server.config.PgfleetProperties;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,9 +41,9 @@ public class PoolerMetrics implements SmartLifecycle {
     private final io.pgfleet.server.tasks.InstanceRuntimes runtimes;
     private final PgfleetProperties properties;
     private final Duration interval;
-    private final MultiGauge clients;
-    private final MultiGauge servers;
-    private final MultiGauge maxWait;
+    private final GaugeRows clients;
+    private final GaugeRows servers;
+    private final GaugeRows maxWait;
     private ScheduledExecutorService timer;
 
     public PoolerMetrics(
@@ -60,23 +60,23 @@ public class PoolerMetrics implements SmartLifecycle {
         this.runtimes = runtimes;
         this.properties = properties;
         this.interval = interval;
-        this.clients = MultiGauge.builder("pgfleet.pooler.clients")
+        this.clients = new GaugeRows(MultiGauge.builder("pgfleet.pooler.clients")
                 .description("Client connections of an instance's PgBouncer, by state (active, waiting)")
-                .register(meters);
-        this.servers = MultiGauge.builder("pgfleet.pooler.servers")
+                .register(meters));
+        this.servers = new GaugeRows(MultiGauge.builder("pgfleet.pooler.servers")
                 .description("Server connections of an instance's PgBouncer, by state (active, idle, used)")
-                .register(meters);
-        this.maxWait = MultiGauge.builder("pgfleet.pooler.max.wait")
+                .register(meters));
+        this.maxWait = new GaugeRows(MultiGauge.builder("pgfleet.pooler.max.wait")
                 .description("Longest wait of a client of an instance's PgBouncer for a server connection")
                 .baseUnit("seconds")
-                .register(meters);
+                .register(meters));
     }
 
     /** Reads every pooler of this host once and replaces the rows of the three gauges. */
     public void refresh() {
-        List<MultiGauge.Row<?>> clientRows = new ArrayList<>();
-        List<MultiGauge.Row<?>> serverRows = new ArrayList<>();
-        List<MultiGauge.Row<?>> waitRows = new ArrayList<>();
+        Map<Tags, Number> clientRows = new HashMap<>();
+        Map<Tags, Number> serverRows = new HashMap<>();
+        Map<Tags, Number> waitRows = new HashMap<>();
         for (InstanceRow instance : instances.byHost(properties.hostId())) {
             if (instance.poolerPort() == null || instance.state() != InstanceState.AVAILABLE) {
                 continue;
@@ -93,16 +93,16 @@ public class PoolerMetrics implements SmartLifecycle {
                 continue;
             }
             Tags tags = Tags.of("database", db.id(), "node", instance.nodeName());
-            clientRows.add(MultiGauge.Row.of(tags.and("state", "active"), f.clientsActive()));
-            clientRows.add(MultiGauge.Row.of(tags.and("state", "waiting"), f.clientsWaiting()));
-            serverRows.add(MultiGauge.Row.of(tags.and("state", "active"), f.serversActive()));
-            serverRows.add(MultiGauge.Row.of(tags.and("state", "idle"), f.serversIdle()));
-            serverRows.add(MultiGauge.Row.of(tags.and("state", "used"), f.serversUsed()));
-            waitRows.add(MultiGauge.Row.of(tags, f.maxWaitSeconds()));
+            clientRows.put(tags.and("state", "active"), f.clientsActive());
+            clientRows.put(tags.and("state", "waiting"), f.clientsWaiting());
+            serverRows.put(tags.and("state", "active"), f.serversActive());
+            serverRows.put(tags.and("state", "idle"), f.serversIdle());
+            serverRows.put(tags.and("state", "used"), f.serversUsed());
+            waitRows.put(tags, f.maxWaitSeconds());
         }
-        clients.register(clientRows, true);
-        servers.register(serverRows, true);
-        maxWait.register(waitRows, true);
+        clients.publish(clientRows);
+        servers.publish(serverRows);
+        maxWait.publish(waitRows);
     }
 
     private void refreshQuietly() {

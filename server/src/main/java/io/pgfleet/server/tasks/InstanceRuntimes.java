@@ -40,11 +40,7 @@ public class InstanceRuntimes {
                 .map(NodeSpec::hostIds)
                 .map(hosts -> hosts.size() > 1)
                 .orElse(false);
-        return of(
-                db.id(),
-                db.tenantId(),
-                row,
-                replicated ? streaming(row, db.spec().waitsForReplica()) : StreamingSettings.NONE);
+        return of(db.id(), db.tenantId(), row, replicated ? streaming(row, db) : StreamingSettings.NONE);
     }
 
     /** Enough to observe an instance (is it running?); nothing may run as its OS user from this one. */
@@ -72,13 +68,22 @@ public class InstanceRuntimes {
 
     /** Slot and application name of an instance: {@code pgfleet_<node>_<suffix of its id>}. */
     public static String slotName(InstanceRow instance) {
-        String id = instance.id();
-        return "pgfleet_" + instance.nodeName() + "_" + id.substring(id.lastIndexOf('-') + 1);
+        return slotName(instance.nodeName(), instance.id());
     }
 
-    private StreamingSettings streaming(InstanceRow planned, boolean synchronous) {
+    /** {@link #slotName(InstanceRow)} of an instance whose row may be gone (a removed replica). */
+    public static String slotName(String node, String instanceId) {
+        return "pgfleet_" + node + "_" + instanceId.substring(instanceId.lastIndexOf('-') + 1);
+    }
+
+    private StreamingSettings streaming(InstanceRow planned, DatabaseRow db) {
+        boolean synchronous = db.spec().waitsForReplica();
+        List<String> hosts =
+                db.spec().node(planned.nodeName()).map(NodeSpec::hostIds).orElse(List.of());
+        // The instances of the node's hosts: a replica an update removes is no longer waited for.
         List<InstanceRow> node = instances.byDatabase(planned.databaseUuid()).stream()
                 .filter(i -> i.nodeName().equals(planned.nodeName()))
+                .filter(i -> hosts.contains(i.hostId()) || i.id().equals(planned.id()))
                 .toList();
         // The role as the catalog has it now: a row read when the task was planned may predate a switchover.
         InstanceRow row = node.stream()

@@ -126,6 +126,12 @@ public class PortReservations {
         return result;
     }
 
+    /** A new replica of {@code node} on {@code hostId} (a host an update added to its host_ids). */
+    public InstanceRow reserveReplica(
+            DatabaseRow db, DatabaseSpec spec, NodeSpec node, String hostId, InstanceRow primary) {
+        return reserveInstance(db, spec, node, hostId, primary);
+    }
+
     /** A new instance of {@code node}: its row ({@code creating}) and its port, asked for or the first free one. */
     private InstanceRow reserveInstance(
             DatabaseRow db, DatabaseSpec spec, NodeSpec node, String hostId, InstanceRow primaryOfNode) {

@@ -16,6 +16,12 @@ public interface ReplicaWorkflows {
     /** A start (or automatic restart) of an instance a switchover or failover demoted: it rejoins as a replica. */
     Workflow rejoin(DatabaseRow db, io.pgfleet.server.catalog.CatalogRows.InstanceRow instance);
 
+    /**
+     * The steps of an update after its first phase for replicated nodes: slots of removed replicas
+     * dropped, new replicas cloned, rolling restarts (replicas first, then a switchover).
+     */
+    java.util.List<Step> afterUpdate(TaskContext ctx, DatabaseRow db, io.pgfleet.core.UpdatePlan plan);
+
     /** Without the ha package (a test context): a database with replicas cannot be worked on. */
     ReplicaWorkflows NONE = new ReplicaWorkflows() {
         @Override
@@ -25,6 +31,16 @@ public interface ReplicaWorkflows {
 
         @Override
         public Workflow plan(TaskContext ctx, DatabaseRow db) {
+            throw unavailable();
+        }
+
+        @Override
+        public java.util.List<Step> afterUpdate(TaskContext ctx, DatabaseRow db, io.pgfleet.core.UpdatePlan plan) {
+            if (plan.replicasToAdd().isEmpty()
+                    && plan.replicasToRemove().isEmpty()
+                    && plan.rollingRestarts().isEmpty()) {
+                return java.util.List.of();
+            }
             throw unavailable();
         }
 

@@ -195,6 +195,7 @@ public class SpecUpdates {
             for (NodeSpec node : added) {
                 withPoolers.addAll(reservations.reserveInstances(updatedRow, desired, node));
             }
+            UpdatePlan planned = replicaChanges(db, updatedRow, desired, plan, current, withPoolers);
             if (desired.hasPooler()) {
                 withPoolers.forEach(reservations::reservePoolerPort);
             }
@@ -214,13 +215,79 @@ public class SpecUpdates {
                     null,
                     "database.updated",
                     "database " + db.id() + ": spec update accepted",
-                    Map.of("plan", json.toMap(plan)));
+                    Map.of("plan", json.toMap(planned)));
             TaskRow task = intake.newTask(
-                    db, null, TaskType.UPDATE, TaskStatus.PENDING, null, new TaskRequest.Update(plan, previous));
-            return new DatabaseOperations.Updated(task, plan);
+                    db, null, TaskType.UPDATE, TaskStatus.PENDING, null, new TaskRequest.Update(planned, previous));
+            return new DatabaseOperations.Updated(task, planned);
         });
         runner.wake();
         return updated;
+    }
+
+    /**
+     * The replicas the plan adds (their rows and ports reserved here, each added to {@code withPoolers})
+     * and removes (found among {@code current}), and the replicated nodes restarted replica first. The
+     * host of a node's primary cannot be removed by an update: a 409 says to switch over first.
+     */
+    private UpdatePlan replicaChanges(
+            DatabaseRow db,
+            DatabaseRow updatedRow,
+            DatabaseSpec desired,
+            UpdatePlan plan,
+            List<InstanceRow> current,
+            List<InstanceRow> withPoolers) {
+        List<UpdatePlan.ReplicaChange> removed = new ArrayList<>();
+        for (UpdatePlan.ReplicaChange change : plan.replicasToRemove()) {
+            InstanceRow instance = on(current, change).orElse(null);
+            if (instance == null) {
+                continue; // nothing runs there
+            }
+            if (!instance.isReplica()) {
+                throw new PgfleetException(
+                        ErrorCode.INVALID_STATE,
+                        "node " + change.node() + " of " + db.id() + ": " + change.hostId()
+                                + " holds its primary and cannot be removed from host_ids; switch over first"
+                                + " (POST /v1/databases/" + db.id() + "/switchover {\"node\": \"" + change.node()
+                                + "\"}), then remove " + change.hostId());
+            }
+            removed.add(change.withInstanceId(instance.id()));
+        }
+        List<UpdatePlan.ReplicaChange> addedReplicas = new ArrayList<>();
+        for (UpdatePlan.ReplicaChange change : plan.replicasToAdd()) {
+            NodeSpec node = desired.node(change.node()).orElseThrow();
+            InstanceRow primary = current.stream()
+                    .filter(i -> i.nodeName().equals(change.node()) && !i.isReplica())
+                    .findFirst()
+                    .orElseThrow(() -> new PgfleetException(
+                            ErrorCode.INVALID_STATE,
+                            "node " + change.node() + " of " + db.id() + " has no primary to clone a replica from"));
+            InstanceRow replica = reservations.reserveReplica(updatedRow, desired, node, change.hostId(), primary);
+            withPoolers.add(replica);
+            addedReplicas.add(change.withInstanceId(replica.id()));
+        }
+        List<UpdatePlan.RollingRestart> rolling = new ArrayList<>();
+        for (String node : UpdatePlan.nodesChanging(db.spec(), desired, plan.parametersNeedingRestart())) {
+            List<InstanceRow> kept = current.stream()
+                    .filter(i -> i.nodeName().equals(node))
+                    .filter(i -> removed.stream().noneMatch(r -> i.id().equals(r.instanceId())))
+                    .toList();
+            InstanceRow primary =
+                    kept.stream().filter(i -> !i.isReplica()).findFirst().orElse(null);
+            boolean replicaUp = kept.stream()
+                    .anyMatch(i -> i.isReplica() && !i.needsRejoin() && i.state() == InstanceState.AVAILABLE);
+            // A node with a running primary and a running replica restarts without losing its primary for
+            // longer than a switchover; any other keeps pending_restart until a restart of its own.
+            if (primary != null && primary.state() == InstanceState.AVAILABLE && replicaUp) {
+                rolling.add(new UpdatePlan.RollingRestart(node, primary.id()));
+            }
+        }
+        return plan.withReplicas(addedReplicas, removed, rolling);
+    }
+
+    private static java.util.Optional<InstanceRow> on(List<InstanceRow> current, UpdatePlan.ReplicaChange change) {
+        return current.stream()
+                .filter(i -> i.nodeName().equals(change.node()) && i.hostId().equals(change.hostId()))
+                .findFirst();
     }
 
     /** A port change is checked before anything changes: reserved by another, or bound, is a 409. */

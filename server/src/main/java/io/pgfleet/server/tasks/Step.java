@@ -55,6 +55,14 @@ public interface Step {
         return node() == null ? name() : node() + "/" + name();
     }
 
+    /** {@code step} renamed {@code prefix + name}: its key differs from the same step's elsewhere in a task. */
+    static Step prefixed(String prefix, Step step) {
+        if (step instanceof Defined d) {
+            return d.named(prefix + d.name());
+        }
+        throw new IllegalArgumentException("step " + step.key() + " cannot be renamed");
+    }
+
     /** A step of the whole database. */
     static Defined of(String name, Supplier<String> message, Consumer<TaskContext> apply) {
         return new Defined(name, null, null, message, Map.of(), ctx -> false, apply, null);
@@ -80,6 +88,11 @@ public interface Step {
 
         public Defined doneWhen(Predicate<TaskContext> isDone) {
             return new Defined(name, node, instanceId, messageText, fields, isDone, action, skipWhenHostSilentFor);
+        }
+
+        /** The same step under another name: a workflow that runs a step list twice keeps their keys apart. */
+        public Defined named(String newName) {
+            return new Defined(newName, node, instanceId, messageText, fields, done, action, skipWhenHostSilentFor);
         }
 
         public Defined withFields(Map<String, Object> more) {

@@ -66,7 +66,17 @@ public class UpdateWorkflow {
         return rollback.restore(ctx, ctx.task().databaseUuid(), cause);
     }
 
+    /** The plan of a database without replicas (what a test of the steps alone builds). */
     Workflow plan(TaskContext ctx, DatabaseRow db) {
+        return plan(ctx, db, ReplicaWorkflows.NONE);
+    }
+
+    /**
+     * Every instance's lane at once (the first phase), then what replicated nodes need after it
+     * ({@link ReplicaWorkflows#afterUpdate}): a removed replica is deleted in the first phase, a new one
+     * cloned after it.
+     */
+    Workflow plan(TaskContext ctx, DatabaseRow db, ReplicaWorkflows replicas) {
         UpdatePlan plan = ((TaskRequest.Update) ctx.task().request()).plan();
         Map<String, Secret> passwords = steps.passwords(db);
         Workflow.Builder workflow = Workflow.builder();
@@ -77,6 +87,18 @@ public class UpdateWorkflow {
                     ctx.log("node " + node + ": removed from the spec; deleting its instance");
                 }
                 workflow.addAll(steps.remove(db, instance));
+            } else if (isIn(plan.replicasToAdd(), instance)) {
+                continue; // cloned from the primary after this phase
+            } else if (isIn(plan.replicasToRemove(), instance)) {
+                // Said by a step, not as the plan is made: every host running a phase makes the plan again.
+                workflow.add(Step.onNode(
+                        "DecideRemoval",
+                        NodeSteps.lane(db, instance),
+                        instance.id(),
+                        () -> "node " + node + ": host " + instance.hostId()
+                                + " removed from its host_ids; deleting its replica there",
+                        c -> {}));
+                workflow.addAll(steps.remove(db, instance));
             } else if (instance.state() == InstanceState.CREATING) {
                 workflow.addAll(steps.provision(db, instance, passwords));
             } else if (instance.state() == InstanceState.STOPPED) {
@@ -84,11 +106,25 @@ public class UpdateWorkflow {
             } else if (instance.state() == InstanceState.AVAILABLE || instance.state() == InstanceState.MODIFYING) {
                 workflow.addAll(running(db, instance, plan, passwords));
             } else {
-                ctx.log("node " + node + ": is " + instance.state().label()
-                        + "; skipped, its next start applies the spec");
+                // A lane of its own all the same: a host planning a later phase (its instance restarting by
+                // then) counts the same phases as the coordinator did.
+                InstanceState seen = instance.state();
+                workflow.add(Step.onNode(
+                        "SkipUnstable",
+                        NodeSteps.lane(db, instance),
+                        instance.id(),
+                        () -> "node " + node + ": is " + seen.label() + "; skipped, its next start applies the spec",
+                        c -> {}));
             }
         }
+        workflow.addAll(replicas.afterUpdate(ctx, db, plan));
         return workflow.onNodeFailure(steps.recordFailure(db));
+    }
+
+    private static boolean isIn(List<UpdatePlan.ReplicaChange> changes, InstanceRow instance) {
+        return changes.stream()
+                .anyMatch(
+                        r -> r.node().equals(instance.nodeName()) && r.hostId().equals(instance.hostId()));
     }
 
     private static Optional<PortChange> portChange(UpdatePlan plan, InstanceRow instance) {
@@ -141,8 +177,10 @@ public class UpdateWorkflow {
                     .doneWhen(ctx -> steps.current(instance).port() == m.to()));
         } else {
             lane.add(steps.writePostgresConf(db, instance));
+            // A replica added or removed changes the streaming settings and pg_hba.conf: reloaded too.
             if (!plan.parametersToReload().isEmpty()
-                    || !plan.parametersNeedingRestart().isEmpty()) {
+                    || !plan.parametersNeedingRestart().isEmpty()
+                    || plan.changesReplicasOf(node)) {
                 lane.add(Step.onNode(
                         "Reload",
                         NodeSteps.lane(db, instance),
