@@ -208,7 +208,7 @@ final class BenchFleet {
     static JsonNode call(Host host, String key, String method, String path, String body) {
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(host.base() + path))
-                    .timeout(Duration.ofSeconds(30))
+                    .timeout(Duration.ofSeconds(120))
                     .header("Authorization", "Bearer " + key)
                     .header("Content-Type", "application/json")
                     .method(

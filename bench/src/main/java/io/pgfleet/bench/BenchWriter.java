@@ -49,9 +49,9 @@ final class BenchWriter extends Thread {
         Properties props = new Properties();
         props.setProperty("user", user);
         props.setProperty("password", password);
-        props.setProperty("connectTimeout", "2");
-        props.setProperty("socketTimeout", "5");
-        props.setProperty("loginTimeout", "3");
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "10");
+        props.setProperty("loginTimeout", "10");
         return DriverManager.getConnection(url, props);
     }
 
