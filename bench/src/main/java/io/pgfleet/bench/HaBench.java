@@ -73,7 +73,9 @@ public final class HaBench {
         List<String> report = new ArrayList<>();
         try {
             bench.startFleet();
-            bench.createReplicatedNode();
+            if (pgbenchSeconds > 0 || switchovers > 0) {
+                bench.createReplicatedNode();
+            }
             if (pgbenchSeconds > 0) {
                 report.addAll(bench.lagUnderPgbench(pgbenchSeconds));
             }
