@@ -366,4 +366,58 @@ final class BenchFleet {
         }
         return out;
     }
+
+    /** Runs Debian PostgreSQL 15's pgbench (PGPASSWORD the bench's); fails with its output. */
+    static String pgbench(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(PG.resolve("pgbench").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("PGPASSWORD", PW);
+        Process p = builder.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException("pgbench " + String.join(" ", args) + " failed: " + out);
+        }
+        return out;
+    }
+
+    /** Runs a command; fails with its output. */
+    static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
+        }
+        return out;
+    }
+
+    /** Waits until {@code replicas} replicas of database {@code id} are available and streaming. */
+    static void awaitStreaming(
+            java.util.function.Supplier<Host> liveApi, String key, String id, int replicas, int seconds)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            int streaming = 0;
+            try {
+                for (JsonNode i : call(liveApi.get(), key, "GET", "/v1/databases/" + id, null)
+                        .path("instances")) {
+                    if (i.path("role").asString().equals("replica")
+                            && i.path("state").asString().equals("available")
+                            && i.path("replication").path("state").asString().equals("streaming")) {
+                        streaming++;
+                    }
+                }
+            } catch (RuntimeException notNow) {
+                // a host going away: ask again
+            }
+            if (streaming >= replicas) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        id + ": " + streaming + " of " + replicas + " replicas streaming after " + seconds + " s");
+            }
+            Thread.sleep(100);
+        }
+    }
 }

@@ -22,7 +22,6 @@ import tools.jackson.databind.JsonNode;
  * {@code -Dloader.main=io.pgfleet.bench.HaBench}; see bench/README.md.
  */
 public final class HaBench {
-    private static final Path PGBENCH = BenchFleet.PG.resolve("pgbench");
 
     private final Path dir;
     private final Path launcher;
@@ -143,32 +142,8 @@ public final class HaBench {
         System.err.println("ha-bench: node n1 of ha: a primary and two streaming replicas");
     }
 
-    /** Waits until {@code replicas} replicas of database {@code id} are available and streaming. */
     private void awaitStreaming(String id, int replicas, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (true) {
-            int streaming = 0;
-            try {
-                for (JsonNode i :
-                        call(liveApi(), key, "GET", "/v1/databases/" + id, null).path("instances")) {
-                    if (i.path("role").asString().equals("replica")
-                            && i.path("state").asString().equals("available")
-                            && i.path("replication").path("state").asString().equals("streaming")) {
-                        streaming++;
-                    }
-                }
-            } catch (RuntimeException notNow) {
-                // a host going away: ask again
-            }
-            if (streaming >= replicas) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(
-                        id + ": " + streaming + " of " + replicas + " replicas streaming after " + seconds + " s");
-            }
-            Thread.sleep(100);
-        }
+        BenchFleet.awaitStreaming(this::liveApi, key, id, replicas, seconds);
     }
 
     private List<JsonNode> instances(String id) {
@@ -208,26 +183,21 @@ public final class HaBench {
         return "postgresql://owner@" + String.join(",", hostsAndPorts) + "/app?target_session_attrs=read-write";
     }
 
-    private static String pgbench(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(PGBENCH.toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("PGPASSWORD", BenchFleet.PW);
-        Process p = builder.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException("pgbench " + String.join(" ", args) + " failed: " + out);
-        }
-        return out;
-    }
-
     private List<String> lagUnderPgbench(int seconds) throws Exception {
         String url = libpqPrimaryUrl("ha");
-        pgbench("-i", "-s", "10", "-q", url);
+        BenchFleet.pgbench("-i", "-s", "10", "-q", url);
         List<Long> bytes = new ArrayList<>();
         List<Double> lagSeconds = new ArrayList<>();
         ProcessBuilder builder = new ProcessBuilder(
-                        PGBENCH.toString(), "-n", "-c", "4", "-j", "2", "-T", Integer.toString(seconds), url)
+                        BenchFleet.PG.resolve("pgbench").toString(),
+                        "-n",
+                        "-c",
+                        "4",
+                        "-j",
+                        "2",
+                        "-T",
+                        Integer.toString(seconds),
+                        url)
                 .redirectErrorStream(true);
         builder.environment().put("PGPASSWORD", BenchFleet.PW);
         Process load = builder.start();
@@ -445,7 +415,7 @@ public final class HaBench {
         String url = "postgresql://owner@127.0.0.1:" + primary.path("port").asInt() + "/app";
         int scale = Math.max(1, megabytes * 10 / 150); // pgbench: about 15 MB per scale unit
         long loadStart = System.nanoTime();
-        pgbench("-i", "-s", Integer.toString(scale), "-q", url);
+        BenchFleet.pgbench("-i", "-s", Integer.toString(scale), "-q", url);
         long dbBytes;
         try (Connection c = BenchWriter.connect(
                         "jdbc:postgresql://127.0.0.1:" + primary.path("port").asInt() + "/app",
@@ -469,7 +439,8 @@ public final class HaBench {
                 .resolve("instances")
                 .resolve(primary.path("id").asString())
                 .resolve("data");
-        long dirBytes = Long.parseLong(run("du", "-sb", data.toString()).split("\\s+")[0]);
+        long dirBytes =
+                Long.parseLong(BenchFleet.run("du", "-sb", data.toString()).split("\\s+")[0]);
         if (dbBytes < 0) {
             dbBytes = dirBytes;
         }
@@ -501,10 +472,10 @@ public final class HaBench {
         // The floor: a plain copy of the primary's data directory on the same disk (page cache warm, as for the clone).
         Path copy = dir.resolve("plain-copy");
         long copyStart = System.nanoTime();
-        run("cp", "-a", data.toString(), copy.toString());
-        run("sync", "-f", copy.toString());
+        BenchFleet.run("cp", "-a", data.toString(), copy.toString());
+        BenchFleet.run("sync", "-f", copy.toString());
         long copyMs = (System.nanoTime() - copyStart) / 1_000_000;
-        run("rm", "-rf", copy.toString());
+        BenchFleet.run("rm", "-rf", copy.toString());
         return List.of(
                 String.format(
                         "  replica clone of a %d MB database (data directory %d MB): update adding a host -> task"
@@ -512,14 +483,5 @@ public final class HaBench {
                         dbBytes >> 20, dirBytes >> 20, cloneMs, cloneStep, streamingMs),
                 String.format(
                         "    plain file copy of the same data directory (cp -a + sync, same disk): %d ms", copyMs));
-    }
-
-    private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
-        }
-        return out;
     }
 }

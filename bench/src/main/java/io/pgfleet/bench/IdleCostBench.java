@@ -84,10 +84,13 @@ public final class IdleCostBench {
                     return null;
                 }));
             }
-            for (Future<?> f : creates) {
-                f.get();
+            try {
+                for (Future<?> f : creates) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow(); // its threads are not daemons: a failed create must not keep the JVM up
             }
-            pool.shutdown();
             System.err.printf(
                     "idle-cost: %d databases created in %d s; settling %d s%n",
                     instances, (System.nanoTime() - createStart) / 1_000_000_000L, settle);
