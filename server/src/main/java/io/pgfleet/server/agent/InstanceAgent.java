@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 /**
@@ -179,6 +180,11 @@ public class InstanceAgent {
         return observed(instance).runningPid().isPresent();
     }
 
+    /** The PID of the instance's running postmaster (its pid file checked against the process), if any. */
+    public Optional<Long> runningPid(InstanceRuntime instance) {
+        return observed(instance).runningPid();
+    }
+
     /**
      * ReconcileRoles: the spec's users, the database and its owner, the users to drop (after
      * reassigning what they own), and the pooler's auth_user when the spec enables the pooler.
@@ -204,6 +210,24 @@ public class InstanceAgent {
             throw new PgfleetException(
                     ErrorCode.INTERNAL, instance.subject() + ": reconciling users failed: " + message);
         }
+    }
+
+    /**
+     * VerifyRoles on a connection the caller holds ({@link #connectHeld}): what differs from the spec,
+     * one message per finding. The caller makes sure the instance is not a standby.
+     */
+    public List<String> verifyRoles(Connection postgres, DatabaseSpec spec, Map<String, Secret> passwords)
+            throws SQLException {
+        return RoleReconciler.verify(postgres, spec, passwords);
+    }
+
+    /**
+     * A superuser connection to the instance's {@code postgres} database meant to be kept between checks,
+     * named {@code applicationName} in pg_stat_activity so counts of client sessions can leave it out.
+     */
+    public Connection connectHeld(InstanceRuntime instance, String applicationName) throws SQLException {
+        return PostgresServer.connect(
+                instance.port(), "postgres", instance.superuserPassword(), Duration.ofSeconds(5), applicationName);
     }
 
     /** VerifyRoles: what differs from the spec on this instance (drift), one message per finding. */

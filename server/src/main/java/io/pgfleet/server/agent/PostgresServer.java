@@ -409,7 +409,19 @@ public final class PostgresServer {
         return connect(InstanceAddress.get(), port, database, password, timeout);
     }
 
+    /** As {@link #connect(int, String, Secret, Duration)}, showing {@code applicationName} in pg_stat_activity. */
+    public static Connection connect(
+            int port, String database, Secret password, Duration timeout, String applicationName) throws SQLException {
+        return connect(InstanceAddress.get(), port, database, password, timeout, applicationName);
+    }
+
     private static Connection connect(String host, int port, String database, Secret password, Duration timeout)
+            throws SQLException {
+        return connect(host, port, database, password, timeout, "pgfleet");
+    }
+
+    private static Connection connect(
+            String host, int port, String database, Secret password, Duration timeout, String applicationName)
             throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", SUPERUSER);
@@ -417,7 +429,7 @@ public final class PostgresServer {
         props.setProperty("connectTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
         props.setProperty("socketTimeout", "60");
         props.setProperty("loginTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
-        props.setProperty("ApplicationName", "pgfleet");
+        props.setProperty("ApplicationName", applicationName);
         return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + database, props);
     }
 }

@@ -47,4 +47,27 @@ public final class Processes {
             return java.util.OptionalLong.empty(); // gone, or no /proc here: the caller checks another way
         }
     }
+
+    /**
+     * Whether the process {@code pid} that started at {@code startTicks} still runs (not a zombie), with
+     * one read of {@code /proc/PID/stat}: a recycled pid started later, so it does not pass. The health
+     * monitor's check of a postmaster it has already identified. False without /proc.
+     */
+    public static boolean isStillRunning(long pid, long startTicks) {
+        try {
+            String line = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = line.lastIndexOf(')');
+            if (close < 0 || close + 2 >= line.length()) {
+                return false;
+            }
+            char state = line.charAt(close + 2);
+            if (state == 'Z' || state == 'X') {
+                return false;
+            }
+            String[] fields = line.substring(close + 2).split(" ", 21);
+            return fields.length > 20 && Long.parseLong(fields[19]) == startTicks;
+        } catch (IOException | NumberFormatException e) {
+            return false; // gone, or no /proc: the caller checks the long way
+        }
+    }
 }

@@ -5,6 +5,8 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.text.Normalizer;
 import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -13,6 +15,17 @@ import javax.crypto.spec.SecretKeySpec;
  * way the server would, so pgfleet can tell that a password was changed by hand without logging in.
  */
 final class ScramVerifier {
+    /**
+     * Answers already computed, by verifier: the SHA-256 of the password checked against it, and whether
+     * it matched. The drift check asks the same question for every user of every instance every round,
+     * and each answer costs 4,096 HMACs; a digest of the password costs one hash. Bounded: cleared when full.
+     */
+    private static final Map<String, Answer> ANSWERS = new ConcurrentHashMap<>();
+
+    private static final int MAX_ANSWERS = 10_000;
+
+    private record Answer(byte[] passwordDigest, boolean matches) {}
+
     private ScramVerifier() {}
 
     /** Whether {@code password} produces {@code verifier}; false for a verifier that is not SCRAM. */
@@ -20,6 +33,28 @@ final class ScramVerifier {
         if (verifier == null || !verifier.startsWith("SCRAM-SHA-256$")) {
             return false;
         }
+        byte[] digest = sha256(password.getBytes(StandardCharsets.UTF_8));
+        Answer known = ANSWERS.get(verifier);
+        if (known != null && MessageDigest.isEqual(known.passwordDigest(), digest)) {
+            return known.matches();
+        }
+        boolean matches = compute(verifier, password);
+        if (ANSWERS.size() >= MAX_ANSWERS) {
+            ANSWERS.clear();
+        }
+        ANSWERS.put(verifier, new Answer(digest, matches));
+        return matches;
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+
+    private static boolean compute(String verifier, String password) {
         // SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
         String[] parts = verifier.substring("SCRAM-SHA-256$".length()).split("[$:]");
         if (parts.length != 4) {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -87,6 +88,42 @@ public final class StorageProbe {
             return Optional.of(classify(e, paths.dir()));
         }
         return probe(targets, minFreeBytes);
+    }
+
+    /**
+     * As {@link #probe(InstancePaths, long)}, sharing one write probe per file system within a round:
+     * {@code round} holds what the first directory probed on each device (by device number) gave, so
+     * a host with many instances on one disk writes and fsyncs once, not once per instance. A shared
+     * probe that fails is not taken for every instance: the instance's own directories are probed then,
+     * so one unwritable directory is not reported for its neighbours.
+     */
+    public static Optional<Finding> probe(
+            InstancePaths paths, long minFreeBytes, Map<Object, Optional<Finding>> round) {
+        List<Target> targets;
+        try {
+            targets = targetsOf(paths);
+        } catch (NoSuchFileException gone) {
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of(classify(e, paths.dir()));
+        }
+        for (Target target : targets) {
+            Object device;
+            try {
+                device = device(target.writeIn());
+            } catch (IOException e) {
+                return probe(targets, minFreeBytes);
+            }
+            Optional<Finding> shared = round.get(device);
+            if (shared == null) {
+                shared = probe(target.writeIn(), minFreeBytes);
+                round.put(device, shared);
+            }
+            if (shared.isPresent()) {
+                return probe(targets, minFreeBytes); // this instance's own answer
+            }
+        }
+        return Optional.empty();
     }
 
     /**

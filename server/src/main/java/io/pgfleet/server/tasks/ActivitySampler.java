@@ -37,7 +37,8 @@ public class ActivitySampler implements SmartLifecycle {
     static final int KEPT = 120;
     private static final Logger log = LoggerFactory.getLogger(ActivitySampler.class);
     private static final String QUERY = "select (select sum(xact_commit + xact_rollback) from pg_stat_database),"
-            + " (select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())";
+            + " (select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()"
+            + " and application_name <> '" + RoleDriftMonitor.APPLICATION_NAME + "')";
 
     private final JdbcInstanceRepository instances;
     private final InstanceAgent agent;

@@ -11,6 +11,7 @@ import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.agent.InstancePaths;
 import io.pgfleet.server.agent.PoolerAgent;
 import io.pgfleet.server.agent.PostmasterProbe;
+import io.pgfleet.server.agent.Processes;
 import io.pgfleet.server.agent.ServerLog;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
@@ -27,6 +28,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,6 +60,8 @@ public class HealthMonitor implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(HealthMonitor.class);
     private static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
     private static final int NOT_ANSWERING_REPORT_AFTER = 3;
+    /** Log sizes are looked at every this many rounds, not every round: a log grows slowly. */
+    private static final int LOG_CHECK_EVERY_ROUNDS = 10;
 
     private final JdbcDatabaseRepository databases;
     private final JdbcInstanceRepository instances;
@@ -77,6 +82,16 @@ public class HealthMonitor implements SmartLifecycle {
     private final Set<String> reportedSilent = ConcurrentHashMap.newKeySet();
     /** When each instance last answered a probe (System.nanoTime). */
     private final Map<String, Long> lastAnswer = new ConcurrentHashMap<>();
+    /**
+     * Postmasters a full check identified (pid file, process, start time), by instance: the next rounds
+     * check them with one read of /proc/PID/stat, until that fails once.
+     */
+    private final Map<String, Postmaster> identified = new ConcurrentHashMap<>();
+
+    private long rounds;
+
+    /** A postmaster as its pid and start time (clock ticks since boot): a recycled pid does not match. */
+    private record Postmaster(long pid, long startTicks) {}
 
     private ScheduledExecutorService timer;
 
@@ -143,20 +158,23 @@ public class HealthMonitor implements SmartLifecycle {
             log.warn("health monitor: cannot read the catalog ({}); retrying", e.getMessage());
             return;
         }
+        boolean rotateLogs = rounds++ % LOG_CHECK_EVERY_ROUNDS == 0;
+        identified.keySet().retainAll(all.stream().map(InstanceRow::id).toList());
         for (InstanceRow instance : all) {
             try {
-                check(instance);
+                check(instance, rotateLogs);
             } catch (RuntimeException e) {
                 log.warn("instance {}: health check failed: {}", instance.nodeName(), e.getMessage(), e);
             }
         }
     }
 
-    private void check(InstanceRow instance) {
+    private void check(InstanceRow instance, boolean rotateLogs) {
         InstancePaths paths = new InstancePaths(layout.instanceDir(instance.id()));
         long maxLog = healing.logMaxSize().toBytes();
-        if (ServerLog.rotateIfLarger(paths.logFile(), maxLog)
-                | ServerLog.rotateIfLarger(paths.pgbouncerDir().resolve("pgbouncer.log"), maxLog)) {
+        if (rotateLogs
+                && (ServerLog.rotateIfLarger(paths.logFile(), maxLog)
+                        | ServerLog.rotateIfLarger(paths.pgbouncerDir().resolve("pgbouncer.log"), maxLog))) {
             log.info("instance {}: rotated a log larger than {} bytes", instance.id(), maxLog);
         }
         InstanceState state = instance.state();
@@ -165,8 +183,8 @@ public class HealthMonitor implements SmartLifecycle {
         }
         // The common case costs no catalog query: observable, alive, answering, pooler (if any) alive.
         if (state == InstanceState.AVAILABLE
-                && unobservable(paths) == null
-                && agent.isRunning(runtimes.observing(instance))
+                && Files.isReadable(paths.data().resolve("PG_VERSION"))
+                && isRunning(instance)
                 && answeredLately(instance)
                 && (instance.poolerPort() == null || poolers.isRunning(runtimes.observing(instance)))) {
             silentRounds.remove(instance.id());
@@ -195,6 +213,27 @@ public class HealthMonitor implements SmartLifecycle {
             return; // a task owns the instance now; its workflow decides its state
         }
         observe(db, instance, paths);
+    }
+
+    /**
+     * Whether the instance's postmaster runs: one read of /proc/PID/stat for a postmaster identified
+     * before; else the full check (pid file, process, its start time), whose answer is remembered.
+     */
+    private boolean isRunning(InstanceRow instance) {
+        Postmaster known = identified.get(instance.id());
+        if (known != null && Processes.isStillRunning(known.pid(), known.startTicks())) {
+            return true;
+        }
+        identified.remove(instance.id());
+        Optional<Long> pid = agent.runningPid(runtimes.observing(instance));
+        if (pid.isEmpty()) {
+            return false;
+        }
+        OptionalLong ticks = Processes.startTicks(pid.get());
+        if (ticks.isPresent()) {
+            identified.put(instance.id(), new Postmaster(pid.get(), ticks.getAsLong()));
+        }
+        return true;
     }
 
     /**

@@ -18,6 +18,7 @@ import io.pgfleet.server.events.JdbcEventRepository;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,8 +41,9 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * A full disk is a state: every {@code pgfleet.storage-check-interval} each instance of this host gets a
- * write probe ({@link StorageProbe}) in its data and log directories. When one cannot be written, the
+ * A full disk is a state: every {@code pgfleet.storage-check-interval} each instance of this host has its
+ * data and log directories write-probed ({@link StorageProbe}), one probe per file system and round shared
+ * by the instances on it (each probed on its own when that one fails). When one cannot be written, the
  * catalog records it (the instance's {@code storage} in the API, for every host of the fleet to see) with
  * one {@code instance.storage_unwritable} event; when it can again, the record goes with one
  * {@code instance.storage_writable} event. The health monitor probes at once when it finds a postmaster
@@ -123,12 +125,15 @@ public class StorageMonitor implements SmartLifecycle {
                     interval.toMillis());
             return;
         }
+        Map<Object, Optional<StorageProbe.Finding>> byFileSystem = new HashMap<>();
         for (InstanceRow instance : all) {
             if (!isProbed(instance)) {
                 continue;
             }
             try {
-                record(instance, recorded.get(instance.id()), null, probe(instance));
+                Optional<StorageProbe.Finding> finding = StorageProbe.probe(
+                        new InstancePaths(layout.instanceDir(instance.id())), minFreeBytes, byFileSystem);
+                record(instance, recorded.get(instance.id()), null, finding);
             } catch (RuntimeException e) {
                 log.warn("instance {}: storage check failed: {}", instance.id(), e.getMessage(), e);
             }

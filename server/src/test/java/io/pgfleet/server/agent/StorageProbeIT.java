@@ -8,7 +8,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,6 +133,48 @@ class StorageProbeIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void instancesOnOneFileSystemShareAProbeAndOneOnAFullDiskIsFoundOnItsOwn() throws IOException {
+        InstancePaths a = instance(dir.resolve("a"));
+        InstancePaths b = instance(dir.resolve("b"));
+        Map<Object, Optional<StorageProbe.Finding>> round = new HashMap<>();
+        assertThat(StorageProbe.probe(a, 0, round)).isEmpty();
+        assertThat(StorageProbe.probe(b, 0, round)).isEmpty();
+        assertThat(round).as("one probe for the file system of a and b").hasSize(1);
+
+        Path fs = mount("size=64k");
+        InstancePaths full = instance(fs.resolve("c"));
+        fill(fs);
+        StorageProbe.Finding finding = StorageProbe.probe(full, 0, round).orElseThrow();
+        assertThat(finding.problem()).isEqualTo("no_space");
+        assertThat(finding.directory()).isEqualTo(full.data());
+        assertThat(round).hasSize(2);
+        assertThat(StorageProbe.probe(a, 0, round))
+                .as("a's disk is not the full one")
+                .isEmpty();
+        assertThat(Files.exists(a.dir().resolve(StorageProbe.PROBE_FILE))).isFalse();
+    }
+
+    private static InstancePaths instance(Path at) throws IOException {
+        InstancePaths paths = new InstancePaths(at);
+        Files.createDirectories(paths.data());
+        Files.writeString(paths.data().resolve("PG_VERSION"), "17\n");
+        Files.createDirectories(paths.logDir());
+        return paths;
+    }
+
+    private static void fill(Path fs) throws IOException {
+        byte[] block = new byte[4096];
+        try (var out = Files.newOutputStream(fs.resolve("filler"))) {
+            while (true) {
+                out.write(block);
+                out.flush();
+            }
+        } catch (IOException full) {
+            // no space left: what the test wants
         }
     }
 }
