@@ -67,6 +67,9 @@ public class UpdateWorkflow {
     }
 
     Workflow plan(TaskContext ctx, DatabaseRow db) {
+        if (rollback.isUnderway(ctx)) {
+            return rollback.resume(ctx, db); // the update failed: what is left is its rollback
+        }
         UpdatePlan plan = ((TaskRequest.Update) ctx.task().request()).plan();
         Map<String, Secret> passwords = steps.passwords(db);
         Workflow.Builder workflow = Workflow.builder();
