@@ -418,20 +418,22 @@ class FleetIT {
         int n2Port = api(1).instance("undo", "n2").path("port").asInt();
         int newPort = ServerUnderTest.port(7948);
         String newPw = "fleet-owner-pw-2";
-        // Through host-1's API: it checks the settings on n1's own pg_settings (a host without an
-        // instance would start a throwaway server for them, slow on a loaded machine).
-        JsonNode accepted = api(1).post("/v1/databases/undo", """
-                        {"spec": {"database_name": "app",
-                         "nodes": [{"name": "n1", "host_ids": ["host-1"]},
-                                   {"name": "n2", "host_ids": ["host-2"], "port": %d}],
-                         "database_users": [{"username": "owner", "password": "%s", "db_owner": true}],
-                         "postgresql_conf": {"work_mem": "16MB"}}}""".formatted(newPort, newPw))
-                .expect(202)
-                .body();
         JsonNode task;
-        // Free when the update was accepted; taken on host-2 before n2 restarts on it.
+        // The new port is taken on host-2 before the update is sent: host-1's API checks it only
+        // against the catalog's reservations (it cannot bind-test another host's ports), so the
+        // update is accepted and n2 fails on host-2 as it restarts on that port, every time.
         try (java.net.ServerSocket squatter = new java.net.ServerSocket()) {
             squatter.bind(new java.net.InetSocketAddress("127.0.0.2", newPort));
+            // Through host-1's API: it checks the settings on n1's own pg_settings (a host without an
+            // instance would start a throwaway server for them, slow on a loaded machine).
+            JsonNode accepted = api(1).post("/v1/databases/undo", """
+                            {"spec": {"database_name": "app",
+                             "nodes": [{"name": "n1", "host_ids": ["host-1"]},
+                                       {"name": "n2", "host_ids": ["host-2"], "port": %d}],
+                             "database_users": [{"username": "owner", "password": "%s", "db_owner": true}],
+                             "postgresql_conf": {"work_mem": "16MB"}}}""".formatted(newPort, newPw))
+                    .expect(202)
+                    .body();
             task = api(2).awaitTask("undo", accepted, "failed");
         }
         String error = task.path("error").asString();
