@@ -373,7 +373,7 @@ class ReplicasIT {
                              "database_users": [{"username": "owner", "password": "%s", "db_owner": true}]}}""".formatted(PW))
                     .expect(202)
                     .body();
-            liveApi().awaitTask("twice", created);
+            awaitTwice(created);
             JsonNode before = twiceInstanceOn("host-2");
             assertThat(before.path("role").asString()).isEqualTo("primary");
             execute(direct(before), "create table t (id bigint primary key)", "insert into t values (1), (2)");
@@ -381,7 +381,7 @@ class ReplicasIT {
                     .post("/v1/databases/twice/switchover", "{\"node\": \"n1\"}")
                     .expect(202)
                     .body();
-            liveApi().awaitTask("twice", accepted);
+            awaitTwice(accepted);
             Set<String> twice = new java.util.TreeSet<>();
             for (String task : List.of(
                     created.path("task").path("task_id").asString(),
@@ -429,6 +429,22 @@ class ReplicasIT {
                 .awaitTask(
                         "twice",
                         liveApi().delete("/v1/databases/twice").expect(202).body());
+    }
+
+    /**
+     * A task of database twice completed: up to 180 s, every step of it runs twice and a clone twice
+     * has taken 30 s on a loaded machine.
+     */
+    private void awaitTwice(JsonNode accepted) {
+        String task = accepted.path("task").path("task_id").asString();
+        String status = await().atMost(Duration.ofSeconds(180))
+                .pollInterval(Duration.ofMillis(250))
+                .until(
+                        () -> liveApi().task("twice", task).path("status").asString(),
+                        s -> s.equals("completed") || s.equals("failed") || s.equals("canceled"));
+        assertThat(status)
+                .as("task " + task + ": " + liveApi().task("twice", task).path("error"))
+                .isEqualTo("completed");
     }
 
     private JsonNode twiceInstanceOn(String host) {
