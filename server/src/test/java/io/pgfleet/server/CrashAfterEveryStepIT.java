@@ -153,13 +153,24 @@ class CrashAfterEveryStepIT {
         for (int i = 0; i < updateKills.size(); i++) {
             points.add("update:c-" + i + "/" + updateKills.get(i));
         }
+        // Database rb: an update that fails on n2 (its new port taken) is killed in the middle of its rollback.
+        points.add("update:rb/RestorePostgres");
         pauseAfter(points);
         Api api2 = start();
+        String rbCreate = taskId(api2.post("/v1/databases", createBody("rb")));
         for (Map.Entry<String, String> create : creates.entrySet()) {
             awaitStatus(api2, create.getKey(), create.getValue(), "completed");
         }
         for (String db : creates.keySet()) {
             assertCreated(api2, db);
+        }
+        awaitStatus(api2, "rb", rbCreate, "completed");
+        int rbPort = api2.instance("rb", "n2").path("port").asInt();
+        int rbNewPort = ServerUnderTest.port(7899);
+        String rbUpdate = taskId(api2.post("/v1/databases/rb", failingUpdateBody(rbNewPort)));
+        try (java.net.ServerSocket squatter = new java.net.ServerSocket()) {
+            squatter.bind(new java.net.InetSocketAddress(rbNewPort));
+            awaitAllPaused(api2, Map.of("rb", rbUpdate), List.of("RestorePostgres"), Map.of("RestorePostgres", 2));
         }
         Map<String, String> updates = new LinkedHashMap<>();
         for (int i = 0; i < updateKills.size(); i++) {
@@ -177,6 +188,7 @@ class CrashAfterEveryStepIT {
         for (String db : updates.keySet()) {
             assertUpdated(api3, db);
         }
+        assertRolledBackAfterItsCrash(api3, rbUpdate, rbPort);
         server.terminate();
     }
 
@@ -216,6 +228,44 @@ class CrashAfterEveryStepIT {
                         e);
             }
         }
+    }
+
+    /** The update of n2 to {@code port}, a password and a setting with it; the test takes the port. */
+    private static String failingUpdateBody(int port) {
+        return """
+                {"spec": {"database_name": "app",
+                 "nodes": [{"name": "n1"}, {"name": "n2", "port": %d}],
+                 "database_users": [{"username": "owner", "password": "%s", "db_owner": true}],
+                 "postgresql_conf": {"work_mem": "12MB"},
+                 "pooler": {"enabled": true}}}""".formatted(port, NEW_PW);
+    }
+
+    /** Killed in its rollback, the update carried it on: both nodes on the previous spec, stored once. */
+    private void assertRolledBackAfterItsCrash(Api api, String task, int n2Port) throws SQLException {
+        awaitStatus(api, "rb", task, "failed");
+        assertThat(api.task("rb", task).path("error").asString())
+                .contains("rolled back: every instance is on the previous spec again");
+        String log = api.get("/v1/databases/rb/tasks/" + task + "/log").body().toString();
+        assertThat(log).contains("the rollback of this update was interrupted; carrying it on");
+        assertCreated(api, "rb");
+        assertThat(api.instance("rb", "n2").path("port").asInt()).isEqualTo(n2Port);
+        for (JsonNode instance : api.database("rb").path("instances")) {
+            try (Connection c = Postgres.connect(instance.path("port").asInt(), "app", "owner", PW)) {
+                assertThat(Postgres.queryOne(c, "show work_mem")).isNotEqualTo("12MB");
+            }
+        }
+        assertThat(api.database("rb")
+                        .path("spec")
+                        .path("postgresql_conf")
+                        .path("work_mem")
+                        .isMissingNode())
+                .isTrue();
+        assertThat(api.get("/v1/events?database_id=rb&type=database.update_rolled_back")
+                        .body()
+                        .path("total")
+                        .asLong())
+                .as("the previous spec is stored once")
+                .isEqualTo(1);
     }
 
     private void assertCreated(Api api, String db) throws SQLException {

@@ -404,6 +404,98 @@ class FleetIT {
         }
     }
 
+    @Test
+    @Order(10)
+    void aFailedUpdateIsRolledBackOnEveryHost() throws Exception {
+        JsonNode created =
+                api(1).post("/v1/databases", """
+                        {"id": "undo", "spec": {"database_name": "app",
+                         "nodes": [{"name": "n1", "host_ids": ["host-1"]}, {"name": "n2", "host_ids": ["host-2"]}],
+                         "database_users": [{"username": "owner", "password": "%s", "db_owner": true}],
+                         "postgresql_conf": {"work_mem": "4MB"}}}""".formatted(PW)).expect(202).body();
+        api(1).awaitTask("undo", created);
+        int n1Port = api(1).instance("undo", "n1").path("port").asInt();
+        int n2Port = api(1).instance("undo", "n2").path("port").asInt();
+        int newPort = ServerUnderTest.port(7948);
+        String newPw = "fleet-owner-pw-2";
+        JsonNode task;
+        // The new port is taken on host-2 before the update is sent: host-1's API checks it only
+        // against the catalog's reservations (it cannot bind-test another host's ports), so the
+        // update is accepted and n2 fails on host-2 as it restarts on that port, every time.
+        try (java.net.ServerSocket squatter = new java.net.ServerSocket()) {
+            squatter.bind(new java.net.InetSocketAddress("127.0.0.2", newPort));
+            // Through host-1's API: it checks the settings on n1's own pg_settings (a host without an
+            // instance would start a throwaway server for them, slow on a loaded machine).
+            JsonNode accepted = api(1).post("/v1/databases/undo", """
+                            {"spec": {"database_name": "app",
+                             "nodes": [{"name": "n1", "host_ids": ["host-1"]},
+                                       {"name": "n2", "host_ids": ["host-2"], "port": %d}],
+                             "database_users": [{"username": "owner", "password": "%s", "db_owner": true}],
+                             "postgresql_conf": {"work_mem": "16MB"}}}""".formatted(newPort, newPw))
+                    .expect(202)
+                    .body();
+            task = api(2).awaitTask("undo", accepted, "failed");
+        }
+        String error = task.path("error").asString();
+        assertThat(error)
+                .contains("port " + newPort)
+                .contains("rolled back: every instance is on the previous spec again")
+                .contains("hosts host-1, host-2");
+        String log = api(1).get(
+                        "/v1/databases/undo/tasks/" + task.path("task_id").asString() + "/log")
+                .expect(200)
+                .body()
+                .toString();
+        // n1 had taken the new spec on host-1 before host-2 failed; each host put its own node back.
+        assertThat(log)
+                .contains("node n1: up to date")
+                .contains("node n1: previous settings reloaded")
+                .contains("node n2: starting on port " + n2Port + " with the previous configuration")
+                .contains("node n1: back on the previous spec", "node n2: back on the previous spec")
+                .doesNotContain(PW, newPw);
+        JsonNode db = api(2).database("undo");
+        assertThat(db.path("state").asString()).isEqualTo("available");
+        assertThat(db.path("spec").path("postgresql_conf").path("work_mem").asString())
+                .isEqualTo("4MB");
+        assertThat(db.path("spec").path("nodes").get(1).path("port").isMissingNode()
+                        || db.path("spec").path("nodes").get(1).path("port").isNull())
+                .as("n2 has no explicit port again: " + db.path("spec"))
+                .isTrue();
+        int[] ports = {n1Port, n2Port};
+        for (int i = 1; i <= 2; i++) {
+            JsonNode instance = api(3).instance("undo", "n" + i);
+            assertThat(instance.path("state").asString()).as("n" + i).isEqualTo("available");
+            assertThat(instance.path("port").asInt()).as("n" + i).isEqualTo(ports[i - 1]);
+            String address = "127.0.0." + i;
+            assertThat(query(address, ports[i - 1], "show work_mem"))
+                    .as("n" + i)
+                    .isEqualTo("4MB");
+            assertThat(logsIn(address, ports[i - 1], newPw))
+                    .as("n" + i + " with the new password")
+                    .isFalse();
+        }
+        assertThat(api(1).get("/v1/events?database_id=undo&type=database.update_rolled_back")
+                        .expect(200)
+                        .body()
+                        .path("total")
+                        .asLong())
+                .as("the previous spec is stored once")
+                .isEqualTo(1);
+        api(1).awaitTask("undo", api(1).delete("/v1/databases/undo").expect(202).body());
+    }
+
+    private static boolean logsIn(String address, int port, String password) {
+        Properties props = new Properties();
+        props.setProperty("user", "owner");
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "5");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + address + ":" + port + "/app", props)) {
+            return c.isValid(2);
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
+    }
+
     private long stateChanges() {
         return api(1).get("/v1/events?type=instance.state_changed&limit=1")
                 .expect(200)

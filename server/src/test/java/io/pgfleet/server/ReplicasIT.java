@@ -262,6 +262,108 @@ class ReplicasIT {
         assertThat(checks.get()).isPositive();
     }
 
+    /**
+     * Every step of a replicated create and of a switchover applied twice in a row on every host
+     * (pause point {@code twice:twice}, read by each host at each step, so the other tests run as usual):
+     * the clone, MarkStandby, AwaitStreaming, the old primary's stop and RecordShutdownLsn, Promote,
+     * SwapRoles, CreateSlots, RewindToPrimary, MarkRejoined. The second application must be harmless: the
+     * switchover completes, no row is lost, the demoted primary streams from the new one.
+     */
+    @Test
+    @Order(5)
+    void everyStepOfACloneAndASwitchoverAppliedTwiceIsHarmless() throws Exception {
+        Files.writeString(pausePoints, "twice:twice\n");
+        try {
+            JsonNode created = liveApi()
+                    .post("/v1/databases", """
+                            {"id": "twice", "spec": {"database_name": "app",
+                             "nodes": [{"name": "n1", "host_ids": ["host-2", "host-3"]}],
+                             "database_users": [{"username": "owner", "password": "%s", "db_owner": true}]}}""".formatted(PW))
+                    .expect(202)
+                    .body();
+            awaitTwice(created);
+            JsonNode before = twiceInstanceOn("host-2");
+            assertThat(before.path("role").asString()).isEqualTo("primary");
+            execute(direct(before), "create table t (id bigint primary key)", "insert into t values (1), (2)");
+            JsonNode accepted = liveApi()
+                    .post("/v1/databases/twice/switchover", "{\"node\": \"n1\"}")
+                    .expect(202)
+                    .body();
+            awaitTwice(accepted);
+            Set<String> twice = new java.util.TreeSet<>();
+            for (String task : List.of(
+                    created.path("task").path("task_id").asString(),
+                    accepted.path("task").path("task_id").asString())) {
+                for (JsonNode entry : liveApi()
+                        .get("/v1/databases/twice/tasks/" + task + "/log?limit=1000")
+                        .expect(200)
+                        .body()
+                        .path("entries")) {
+                    if (entry.path("fields").has("applied_twice")) {
+                        twice.add(entry.path("fields").path("applied_twice").asString());
+                    }
+                }
+            }
+            System.out.println("replicas: steps applied twice: " + twice);
+            assertThat(twice)
+                    .contains(
+                            "CloneFromPrimary",
+                            "MarkStandby",
+                            "AwaitStreaming",
+                            "ChooseCandidate",
+                            "StopPostgres",
+                            "RecordShutdownLsn",
+                            "MarkStopped",
+                            "AwaitCandidateReplay",
+                            "Promote",
+                            "SwapRoles",
+                            "CreateSlots",
+                            "RewindToPrimary",
+                            "MarkRejoined");
+            JsonNode primary = twiceInstanceOn("host-3");
+            assertThat(primary.path("role").asString()).isEqualTo("primary");
+            execute(direct(primary), "insert into t values (3)");
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                JsonNode old = twiceInstanceOn("host-2");
+                assertThat(old.path("role").asString()).isEqualTo("replica");
+                assertThat(old.path("state").asString()).isEqualTo("available");
+                assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
+                assertThat(query(direct(old), "select count(*) from t")).isEqualTo("3");
+            });
+        } finally {
+            Files.writeString(pausePoints, "");
+        }
+        liveApi()
+                .awaitTask(
+                        "twice",
+                        liveApi().delete("/v1/databases/twice").expect(202).body());
+    }
+
+    /**
+     * A task of database twice completed: up to 180 s, every step of it runs twice and a clone twice
+     * has taken 30 s on a loaded machine.
+     */
+    private void awaitTwice(JsonNode accepted) {
+        String task = accepted.path("task").path("task_id").asString();
+        String status = await().atMost(Duration.ofSeconds(180))
+                .pollInterval(Duration.ofMillis(250))
+                .until(
+                        () -> liveApi().task("twice", task).path("status").asString(),
+                        s -> s.equals("completed") || s.equals("failed") || s.equals("canceled"));
+        assertThat(status)
+                .as("task " + task + ": " + liveApi().task("twice", task).path("error"))
+                .isEqualTo("completed");
+    }
+
+    private JsonNode twiceInstanceOn(String host) {
+        for (JsonNode i : liveApi().database("twice").path("instances")) {
+            if (i.path("host_id").asString().equals(host)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no instance of twice on " + host);
+    }
+
     // ---- helpers ----
 
     private JsonNode primaryInstance() {

@@ -49,6 +49,18 @@ public final class TaskScope {
         }
     }
 
+    /**
+     * Numbers the current task's next phases from {@code first} on: a workflow that runs after another
+     * failed (an update's rollback) gets phases of its own, so its task parts are new rows and not the
+     * failed workflow's finished ones. A no-op outside a task.
+     */
+    public static void startPhasesAt(int first) {
+        TaskScope scope = CURRENT.get();
+        if (scope != null && scope.nextPhase < first) {
+            scope.nextPhase = first;
+        }
+    }
+
     static TaskScope current() {
         return CURRENT.get();
     }

@@ -188,9 +188,11 @@ public class Replication {
 
     /** Promote: pg_promote, waiting (up to 60 s) until it accepts writes. */
     public void promote(DatabaseRow db, InstanceRow candidate) {
+        // Promoted already (the step redone after a crash): pg_promote would fail on a primary.
         try (Connection c = connect(candidate, WORKFLOW_CONNECT);
                 Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT pg_promote(true, 60)")) {
+                ResultSet rs = st.executeQuery(
+                        "SELECT CASE WHEN pg_is_in_recovery() THEN pg_promote(true, 60) ELSE true END")) {
             rs.next();
             if (!rs.getBoolean(1)) {
                 throw new PgfleetException(

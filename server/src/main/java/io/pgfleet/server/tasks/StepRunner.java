@@ -186,6 +186,10 @@ public class StepRunner implements AutoCloseable {
                 ctx.log(message, fields);
             }
             step.apply(ctx);
+            if (ctx.appliesTwice()) {
+                step.apply(ctx); // test only: a second application must change nothing
+                ctx.log("test: " + step.key() + " applied a second time", Map.of("applied_twice", step.name()));
+            }
         }
         ledger.record(ctx.task().taskId(), step.key());
         ctx.pauseAfter(step);

@@ -36,7 +36,8 @@ public final class TaskContext {
      * separated list of {@code [TASK_TYPE:][DATABASE_ID/]STEP} ({@code StopPooler},
      * {@code update:c-3/Reload}), or {@code @FILE} whose lines are read at each step (so a test can
      * choose its kill points while pgfleet runs): the worker sleeps right after such a step is recorded,
-     * so a crash test can SIGKILL pgfleet exactly there.
+     * so a crash test can SIGKILL pgfleet exactly there. An entry {@code twice:DATABASE_ID} has every step
+     * of that database's tasks applied twice ({@link #appliesTwice}).
      */
     TaskContext(TaskRow task, TaskLog taskLog, String pauseAfter) {
         this.task = task;
@@ -71,6 +72,15 @@ public final class TaskContext {
                 .map(String::trim)
                 .filter(s -> !s.isEmpty())
                 .toList();
+    }
+
+    /**
+     * Test only: whether each step's action runs twice in a row (an entry {@code twice:DATABASE_ID}), as
+     * the runner redoes a step that a crash cut off after its work but before its record; never in
+     * production.
+     */
+    boolean appliesTwice() {
+        return pauseAfter != null && pausePoints().contains("twice:" + task.databaseId());
     }
 
     /** Holds the worker after a finished step when a crash test asked for it; nothing in production. */

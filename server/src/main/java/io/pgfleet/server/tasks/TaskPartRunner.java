@@ -34,6 +34,7 @@ public class TaskPartRunner implements SmartLifecycle {
     private final PgfleetProperties properties;
     private final FleetProperties fleetProperties;
     private final StepRunner stepRunner;
+    private final io.pgfleet.server.config.HealingProperties healing;
     private ExecutorService workers;
     private Thread dispatcher;
     private volatile boolean running;
@@ -45,7 +46,9 @@ public class TaskPartRunner implements SmartLifecycle {
             CatalogSignals signals,
             PgfleetProperties properties,
             FleetProperties fleetProperties,
-            FleetFanout fanout) {
+            FleetFanout fanout,
+            io.pgfleet.server.config.HealingProperties healing) {
+        this.healing = healing;
         this.stepRunner = new StepRunner(StepRunner.ledger(tasks), fanout);
         this.fleet = fleet;
         this.tasks = tasks;
@@ -110,7 +113,7 @@ public class TaskPartRunner implements SmartLifecycle {
                 fleet.finishPart(part, "canceled", "the task no longer exists");
                 return;
             }
-            TaskContext ctx = new TaskContext(task.get(), tasks::appendLog);
+            TaskContext ctx = new TaskContext(task.get(), tasks::appendLog, healing.testPauseAtStep());
             TaskScope.part(part.taskId(), part.phase(), () -> stepRunner.run(ctx, workflows.plan(ctx)));
             fleet.finishPart(part, "completed", null);
         } catch (PgfleetException e) {

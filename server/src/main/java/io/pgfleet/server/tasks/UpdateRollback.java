@@ -3,84 +3,91 @@ package io.pgfleet.server.tasks;
 import io.pgfleet.core.DatabaseSpec;
 import io.pgfleet.core.DatabaseUserSpec;
 import io.pgfleet.core.ErrorCode;
-import io.pgfleet.core.InstanceState;
 import io.pgfleet.core.PgfleetException;
 import io.pgfleet.core.Secret;
+import io.pgfleet.core.TaskRequest;
 import io.pgfleet.core.UpdatePlan;
-import io.pgfleet.server.agent.InstanceAgent;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
+import io.pgfleet.server.catalog.CatalogRows.TaskLogEntry;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
 import io.pgfleet.server.catalog.JdbcInstanceRepository;
-import io.pgfleet.server.catalog.JdbcPortReservationRepository;
+import io.pgfleet.server.catalog.JdbcTaskRepository;
 import io.pgfleet.server.catalog.Json;
 import io.pgfleet.server.events.JdbcEventRepository;
-import java.util.ArrayList;
+import io.pgfleet.server.fleet.FleetNodes;
+import io.pgfleet.server.fleet.TaskScope;
+import io.pgfleet.server.security.SecretBox;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Puts a database back on the last spec that worked when an update fails: the spec, labels and the
- * (encrypted) passwords are stored again, and every instance gets that spec's settings, users,
- * passwords, pooler and port back, then is verified. The snapshot to go back to is taken when the
- * update is accepted and travels in the task's request ({@link #snapshot}); the passwords in it are
- * the stored ciphertexts, never clear text. Nodes the failed update added are removed again; a node
- * it had already removed cannot come back (its data is gone), and the log says so.
+ * Puts a database back on the last spec that worked when an update fails. The snapshot to go back to
+ * is taken when the update is accepted and travels in the task's request ({@link #snapshot}); the
+ * passwords in it are the stored ciphertexts, never clear text. The rollback is a workflow of its own,
+ * run by the update's coordinator after the failure: StorePreviousSpec (spec, labels and passwords
+ * stored again, once), then one lane per instance on the instance's host, all hosts at once, as any
+ * fan-out ({@link RollbackSteps}): nodes the failed update added are removed again, the others get
+ * the previous settings, users, passwords, port and pooler back and are verified. A node the update had
+ * already removed cannot come back (its data is gone), and the log says so.
+ *
+ * <p>The rollback resumes like any workflow: the step {@value #MARK} in the task's ledger says the
+ * update failed and is being rolled back, so a coordinator started again (and every host asked for
+ * its part) plans the rollback, not the update; its finished steps are skipped.
  */
 @Component
-public class UpdateRollback {
+public class UpdateRollback implements DisposableBean {
     static final String REQUEST_KEY = "previous";
+    /** The ledger's mark of an update that failed and is rolled back; its log entry keeps the cause. */
+    static final String MARK = "RollBack";
+    /** The rollback's fan-outs are numbered from here, apart from the failed update's own phases. */
+    static final int FIRST_PHASE = 1000;
 
     private final JdbcDatabaseRepository databases;
-    private final InstanceRuntimes runtimes;
-    private final io.pgfleet.server.agent.PoolerAgent poolers;
     private final JdbcInstanceRepository instances;
-    private final JdbcPortReservationRepository ports;
+    private final JdbcTaskRepository tasks;
     private final JdbcEventRepository events;
-    private final InstanceStates states;
-    private final InstanceAgent agent;
+    private final RollbackSteps rollbackSteps;
     private final NodeSteps steps;
+    private final SecretBox secrets;
     private final Json json;
     private final TransactionTemplate tx;
-
-    private final String hostId;
+    private final StepRunner runner;
 
     public UpdateRollback(
             JdbcDatabaseRepository databases,
             JdbcInstanceRepository instances,
-            JdbcPortReservationRepository ports,
+            JdbcTaskRepository tasks,
             JdbcEventRepository events,
-            InstanceStates states,
-            InstanceAgent agent,
+            RollbackSteps rollbackSteps,
             NodeSteps steps,
+            SecretBox secrets,
             Json json,
             TransactionTemplate tx,
-            InstanceRuntimes runtimes,
-            io.pgfleet.server.agent.PoolerAgent poolers,
-            io.pgfleet.server.config.PgfleetProperties properties) {
-        this.hostId = properties.hostId();
-        this.runtimes = runtimes;
-        this.poolers = poolers;
+            FleetFanout fanout) {
         this.databases = databases;
         this.instances = instances;
-        this.ports = ports;
+        this.tasks = tasks;
         this.events = events;
-        this.states = states;
-        this.agent = agent;
+        this.rollbackSteps = rollbackSteps;
         this.steps = steps;
+        this.secrets = secrets;
         this.json = json;
         this.tx = tx;
+        this.runner = new StepRunner(StepRunner.ledger(tasks), fanout);
     }
 
     /**
      * What an update goes back to if it fails, for the task's request: the spec and labels as stored
-     * now, the users' encrypted passwords, and each node's port and state. Call it before the update
-     * stores anything.
+     * now, the users' encrypted passwords, and each instance's port and state (by instance id, and by
+     * node for a request written before). Call it before the update stores anything.
      */
     public static Map<String, Object> snapshot(
             DatabaseRow db, List<InstanceRow> current, Map<String, byte[]> sealedPasswords, Json json) {
@@ -88,128 +95,168 @@ public class UpdateRollback {
         sealedPasswords.forEach(
                 (user, cipher) -> passwords.put(user, Base64.getEncoder().encodeToString(cipher)));
         Map<String, Object> nodes = new LinkedHashMap<>();
+        Map<String, Object> byInstance = new LinkedHashMap<>();
         for (InstanceRow i : current) {
             nodes.put(i.nodeName(), Map.of("port", i.port(), "state", i.state().label()));
+            byInstance.put(i.id(), Map.of("port", i.port(), "state", i.state().label()));
         }
         Map<String, Object> previous = new LinkedHashMap<>();
         previous.put("spec", json.toMap(db.spec().redacted()));
         previous.put("labels", db.labels());
         previous.put("passwords", passwords);
         previous.put("nodes", nodes);
+        previous.put("instances", byInstance);
         return previous;
     }
 
     /**
-     * After {@code cause} failed the update: restores the previous spec and returns the exception the
-     * task fails with, saying whether every instance is back on it.
+     * After {@code cause} failed the update: rolls every instance back on its host and returns the
+     * exception the task fails with, saying whether every instance is back on the previous spec.
      */
-    RuntimeException restore(TaskContext ctx, java.util.UUID databaseUuid, RuntimeException cause) {
-        return databases
-                .findByUuid(databaseUuid)
-                .map(db -> restore(ctx, db, cause))
-                .orElse(cause);
-    }
-
-    RuntimeException restore(TaskContext ctx, DatabaseRow failed, RuntimeException cause) {
-        Object previous = ctx.task().request() instanceof io.pgfleet.core.TaskRequest.Update u ? u.previous() : null;
-        if (!(previous instanceof Map<?, ?> snapshot)) {
-            // An update accepted before this version: nothing to go back to.
-            return cause;
+    RuntimeException restore(TaskContext ctx, UUID databaseUuid, RuntimeException cause) {
+        Map<?, ?> snapshot = snapshotOf(ctx);
+        DatabaseRow failed = databases.findByUuid(databaseUuid).orElse(null);
+        if (snapshot == null || failed == null) {
+            return cause; // an update accepted before this version, or its database is gone: nothing to go back to
         }
-        List<String> elsewhere = instances.byDatabase(failed.uuid()).stream()
-                .filter(i -> !i.hostId().equals(hostId))
-                .map(i -> i.nodeName() + "@" + i.hostId())
-                .toList();
-        if (!elsewhere.isEmpty()) {
-            // The rollback runs its steps here, at once; another host's instances are that host's to touch.
-            String message = "update failed: " + cause.getMessage() + "; not rolled back: nodes " + elsewhere
-                    + " run on other hosts (a rollback across hosts is not built yet); send the previous spec as"
-                    + " an update to go back";
+        String reason;
+        if (cause instanceof Resumed resumed) {
+            reason = resumed.reason;
+        } else {
+            reason = cause.getMessage();
+            ctx.log(
+                    "update failed: " + reason + "; rolling back to the previous spec on every host",
+                    Map.of("step", MARK, "cause", String.valueOf(reason)));
+            tasks.recordStep(ctx.task().taskId(), MARK);
+        }
+        TreeSet<String> hosts = new TreeSet<>();
+        instances.byDatabase(databaseUuid).forEach(i -> hosts.add(i.hostId()));
+        try {
+            runner.run(ctx, workflow(ctx, failed, snapshot));
+        } catch (RuntimeException e) {
+            String message =
+                    "update failed: " + reason + "; rolling back to the previous spec failed too: " + e.getMessage();
             ctx.log(message);
             return new PgfleetException(ErrorCode.INTERNAL, message, cause);
         }
-        ctx.log("update failed: " + cause.getMessage() + "; rolling back to the previous spec");
-        try {
-            restore(ctx, failed, snapshot);
-        } catch (RuntimeException e) {
-            return new PgfleetException(
-                    ErrorCode.INTERNAL,
-                    "update failed: " + cause.getMessage() + "; rolling back to the previous spec failed too: "
-                            + e.getMessage(),
-                    cause);
-        }
-        String message = "update failed: " + cause.getMessage()
-                + "; rolled back: every instance is on the previous spec again (settings, users, passwords, ports)";
+        String message = "update failed: " + reason
+                + "; rolled back: every instance is on the previous spec again (settings, users, passwords, ports)"
+                + " on " + (hosts.size() == 1 ? "host " + hosts.first() : "hosts " + String.join(", ", hosts));
         ctx.log(message);
         return new PgfleetException(ErrorCode.INTERNAL, message, cause);
     }
 
-    private void restore(TaskContext ctx, DatabaseRow failed, Map<?, ?> snapshot) {
-        List<InstanceRow> all = instances.byDatabase(failed.uuid());
+    /** Whether the task is an update that failed and is being rolled back (its ledger holds {@value #MARK}). */
+    boolean isUnderway(TaskContext ctx) {
+        return tasks.finishedSteps(ctx.task().taskId()).contains(MARK);
+    }
+
+    /**
+     * An update task planned again while its rollback is underway: a host asked for its part gets the
+     * rollback's workflow; the coordinator (started again after a crash) fails the update at once with
+     * its first cause, so that {@link #restore} carries the rollback on.
+     */
+    Workflow resume(TaskContext ctx, DatabaseRow db) {
+        Map<?, ?> snapshot = snapshotOf(ctx);
+        if (FleetNodes.inPart()) {
+            return workflow(ctx, db, snapshot);
+        }
+        String reason = tasks.log(ctx.task().taskId(), null, 10_000).stream()
+                .filter(e -> MARK.equals(e.fields().get("step")))
+                .map(TaskLogEntry::fields)
+                .map(f -> String.valueOf(f.get("cause")))
+                .findFirst()
+                .orElse("(cause in the task log)");
+        ctx.log("the rollback of this update was interrupted; carrying it on");
+        throw new Resumed(reason);
+    }
+
+    /** The update's first failure, carried from a resumed plan to {@link #restore}. */
+    static final class Resumed extends PgfleetException {
+        private final String reason;
+
+        Resumed(String reason) {
+            super(ErrorCode.INTERNAL, "update failed: " + reason);
+            this.reason = reason;
+        }
+    }
+
+    private static Map<?, ?> snapshotOf(TaskContext ctx) {
+        return ctx.task().request() instanceof TaskRequest.Update u ? u.previous() : null;
+    }
+
+    /**
+     * The rollback's steps, from the snapshot and the instances as they are: the same on the
+     * coordinator and on every host asked for its part, before and after the previous spec is stored.
+     */
+    private Workflow workflow(TaskContext ctx, DatabaseRow current, Map<?, ?> snapshot) {
+        TaskScope.startPhasesAt(FIRST_PHASE);
+        List<InstanceRow> all = instances.byDatabase(current.uuid());
         DatabaseSpec previous = json.convert(snapshot.get("spec"), DatabaseSpec.class);
         List<String> gone = previous.nodes().stream()
                 .map(n -> n.name())
                 .filter(n -> all.stream().noneMatch(i -> i.nodeName().equals(n)))
                 .toList();
         if (!gone.isEmpty()) {
-            ctx.log("nodes " + gone + " were removed before the failure; their data is gone, so they stay out");
+            if (!FleetNodes.inPart()) {
+                ctx.log("nodes " + gone + " were removed before the failure; their data is gone, so they stay out");
+            }
             previous = previous.withNodes(previous.nodes().stream()
                     .filter(n -> !gone.contains(n.name()))
                     .toList());
         }
-        DatabaseRow back = storePrevious(failed, previous, snapshot);
-        Map<String, Secret> passwords = steps.passwords(back);
         DatabaseSpec restored = previous;
-        List<String> added = failed.spec().databaseUsers().stream()
-                .map(DatabaseUserSpec::username)
-                .filter(u -> restored.databaseUsers().stream()
-                        .noneMatch(p -> p.username().equals(u)))
-                .toList();
-        UpdatePlan plan = ((io.pgfleet.core.TaskRequest.Update) ctx.task().request()).plan();
-        Map<?, ?> nodes = (Map<?, ?>) snapshot.get("nodes");
-        List<InstanceRow> keep = new ArrayList<>();
-        for (InstanceRow instance : all) {
-            if (restored.node(instance.nodeName()).isEmpty()) {
-                ctx.log("node " + instance.nodeName() + ": added by the failed update; removing it again");
-                runNow(ctx, steps.remove(back, instance));
-            } else {
-                keep.add(instance);
-            }
-        }
-        List<String> errors = new ArrayList<>();
-        for (InstanceRow instance : keep) {
-            Map<?, ?> was = (Map<?, ?>) nodes.get(instance.nodeName());
-            int port = ((Number) was.get("port")).intValue();
-            boolean running = "available".equals(was.get("state"));
-            try {
-                putBack(ctx, back, instances.find(instance.id()).orElseThrow(), port, running, passwords, added, plan);
-            } catch (RuntimeException e) {
-                ctx.log("node " + instance.nodeName() + ": could not be put back: " + e.getMessage());
-                errors.add("node " + instance.nodeName() + ": " + e.getMessage());
-            }
-        }
-        if (!errors.isEmpty()) {
-            throw new PgfleetException(ErrorCode.INTERNAL, String.join("; ", errors));
-        }
-    }
-
-    /** Runs steps at once, outside the task's ledger: a rollback is not resumed step by step. */
-    private static void runNow(TaskContext ctx, List<Step> steps) {
-        for (Step step : steps) {
-            if (!step.isDone(ctx)) {
-                String message = step.message();
-                if (message != null) {
-                    ctx.log(message);
-                }
-                step.apply(ctx);
-            }
-        }
-    }
-
-    /** The previous spec, labels and passwords stored again, with an event; returns the row. */
-    private DatabaseRow storePrevious(DatabaseRow failed, DatabaseSpec previous, Map<?, ?> snapshot) {
         Map<String, String> labels = new LinkedHashMap<>();
         ((Map<?, ?>) snapshot.get("labels")).forEach((k, v) -> labels.put((String) k, (String) v));
+        DatabaseRow back = new DatabaseRow(
+                current.uuid(),
+                current.tenantId(),
+                current.id(),
+                labels,
+                restored,
+                current.suspended(),
+                current.createdAt(),
+                current.updatedAt());
+        Map<String, Secret> passwords = new LinkedHashMap<>();
+        ((Map<?, ?>) snapshot.get("passwords"))
+                .forEach((user, cipher) -> passwords.put(
+                        (String) user, secrets.open(Base64.getDecoder().decode((String) cipher))));
+        UpdatePlan plan = ((TaskRequest.Update) ctx.task().request()).plan();
+        List<String> added = plan.usersToCreate().stream()
+                .filter(u -> restored.databaseUsers().stream()
+                        .map(DatabaseUserSpec::username)
+                        .noneMatch(u::equals))
+                .toList();
+        Workflow.Builder workflow = Workflow.builder()
+                .add(Step.of(
+                        "StorePreviousSpec",
+                        () -> "database " + current.id() + ": the previous spec, labels and passwords stored again",
+                        c -> storePrevious(current, restored, labels, snapshot)));
+        for (InstanceRow instance : all) {
+            if (restored.node(instance.nodeName()).isEmpty()) {
+                if (!FleetNodes.inPart()) {
+                    ctx.log("node " + instance.nodeName() + ": added by the failed update; removing it again");
+                }
+                workflow.addAll(rollbackSteps.removeAdded(back, instance));
+            } else {
+                workflow.addAll(
+                        rollbackSteps.putBack(back, instance, before(snapshot, instance), passwords, added, plan));
+            }
+        }
+        return workflow.onNodeFailure(steps.recordFailure(back));
+    }
+
+    /** The instance's port and state in the snapshot: by its id, else (an older request) by its node. */
+    private static RollbackSteps.Before before(Map<?, ?> snapshot, InstanceRow instance) {
+        Object byInstance = snapshot.get("instances") instanceof Map<?, ?> m ? m.get(instance.id()) : null;
+        Map<?, ?> was = (Map<?, ?>)
+                (byInstance != null ? byInstance : ((Map<?, ?>) snapshot.get("nodes")).get(instance.nodeName()));
+        return new RollbackSteps.Before(((Number) was.get("port")).intValue(), "available".equals(was.get("state")));
+    }
+
+    /** The previous spec, labels and passwords stored again, with an event. */
+    private void storePrevious(
+            DatabaseRow failed, DatabaseSpec previous, Map<String, String> labels, Map<?, ?> snapshot) {
         Map<?, ?> stored = (Map<?, ?>) snapshot.get("passwords");
         tx.executeWithoutResult(s -> {
             databases.update(failed.uuid(), previous, labels);
@@ -229,101 +276,10 @@ public class UpdateRollback {
                     "database " + failed.id() + ": the update failed; the previous spec is stored again",
                     Map.of());
         });
-        return databases.findByUuid(failed.uuid()).orElseThrow();
     }
 
-    /**
-     * One instance back on the previous spec and port: configuration written, Postgres reloaded,
-     * restarted on its old port, or started; roles (passwords included) and pooler as before; the
-     * users the failed update created dropped; verified; then in the state it had before the update.
-     */
-    private void putBack(
-            TaskContext ctx,
-            DatabaseRow db,
-            InstanceRow now,
-            int port,
-            boolean running,
-            Map<String, Secret> passwords,
-            List<String> added,
-            UpdatePlan plan) {
-        String node = now.nodeName();
-        DatabaseSpec spec = db.spec();
-        if (now.state() == InstanceState.AVAILABLE || now.state() == InstanceState.STOPPED) {
-            states.move(db, now.id(), InstanceState.MODIFYING, null);
-        }
-        InstanceRow target = now.withPort(port);
-        if (port != now.port() && !ports.heldBy(now.hostId(), now.id()).contains(port)) {
-            if (!ports.reserve(now.hostId(), port, now.id(), "postgres")) {
-                throw new PgfleetException(
-                        ErrorCode.PORT_CONFLICT,
-                        "node " + node + ": its previous port was taken meanwhile ("
-                                + ports.holder(now.hostId(), port)
-                                        .map(h -> h.conflict(db.tenantId(), port, now.hostId()))
-                                        .orElse("port " + port + " is reserved on host " + now.hostId())
-                                + "); it stays on port " + now.port());
-            }
-        }
-        io.pgfleet.server.agent.InstanceRuntime was = runtimes.of(db, now);
-        io.pgfleet.server.agent.InstanceRuntime back = was.withPort(port);
-        boolean up = agent.isRunning(was);
-        if (!running) {
-            if (up) {
-                agent.stop(was);
-            }
-            agent.prepare(back, spec);
-            ctx.log("node " + node + ": stopped as before; the previous configuration is written");
-        } else if (up && port != now.port()) {
-            ctx.log("node " + node + ": back from port " + now.port() + " to " + port + " with a restart");
-            agent.restart(was, back, spec);
-        } else if (up) {
-            agent.prepare(back, spec);
-            ctx.log("node " + node + ": previous settings reloaded");
-            agent.reload(back, spec, plan.parametersToReload(), plan.parametersNeedingRestart());
-        } else {
-            ctx.log("node " + node + ": starting on port " + port + " with the previous configuration");
-            agent.prepare(back, spec);
-            agent.start(back);
-        }
-        tx.executeWithoutResult(s -> {
-            instances.setPort(now.id(), port);
-            Set<Integer> held = ports.heldBy(now.hostId(), now.id());
-            for (Integer p : held) {
-                if (p != port && !p.equals(now.poolerPort())) {
-                    ports.release(now.hostId(), p, now.id());
-                }
-            }
-        });
-        if (running) {
-            ctx.log("node " + node + ": previous users and passwords" + (added.isEmpty() ? "" : "; dropping " + added));
-            agent.reconcileRoles(back, spec, passwords, added);
-            if (spec.hasPooler()) {
-                InstanceRow pooled = instances.find(now.id()).orElseThrow();
-                if (db.spec().hasPooler() && pooled.poolerPort() != null) {
-                    runNow(ctx, List.of(steps.startPooler(db, pooled)));
-                }
-            } else if (now.poolerPort() != null) {
-                poolers.stop(back);
-                tx.executeWithoutResult(s -> {
-                    instances.setPoolerPort(now.id(), null);
-                    ports.release(now.hostId(), now.poolerPort(), now.id());
-                });
-            }
-            instances.setPendingRestart(now.id(), agent.hasPendingRestart(back));
-            runNow(ctx, List.of(steps.verifyRoles(db, target, passwords)));
-        }
-        settle(db, now.id(), running ? InstanceState.AVAILABLE : InstanceState.STOPPED);
-        ctx.log("node " + node + ": back on the previous spec");
-    }
-
-    /** To {@code to} from wherever the failure left it; error reaches stopped through stopping. */
-    private void settle(DatabaseRow db, String instanceId, InstanceState to) {
-        InstanceState now = instances.find(instanceId).orElseThrow().state();
-        if (now == to) {
-            return;
-        }
-        if (!now.canMoveTo(to) && now.canMoveTo(InstanceState.STOPPING) && to == InstanceState.STOPPED) {
-            states.move(db, instanceId, InstanceState.STOPPING, null);
-        }
-        states.move(db, instanceId, to, null);
+    @Override
+    public void destroy() {
+        runner.close();
     }
 }

@@ -74,9 +74,12 @@ public class UpdateWorkflow {
     /**
      * Every instance's lane at once (the first phase), then what replicated nodes need after it
      * ({@link ReplicaWorkflows#afterUpdate}): a removed replica is deleted in the first phase, a new one
-     * cloned after it.
+     * cloned after it. An update whose steps failed plans its rollback instead.
      */
     Workflow plan(TaskContext ctx, DatabaseRow db, ReplicaWorkflows replicas) {
+        if (rollback.isUnderway(ctx)) {
+            return rollback.resume(ctx, db); // the update failed: what is left is its rollback
+        }
         UpdatePlan plan = ((TaskRequest.Update) ctx.task().request()).plan();
         Map<String, Secret> passwords = steps.passwords(db);
         Workflow.Builder workflow = Workflow.builder();
