@@ -31,7 +31,7 @@ public final class FleetBench {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String PW = "fleet-bench-pw-0123456789";
 
-    private record Host(Process process, String base) {}
+    record Host(Process process, String base) {}
 
     public static void main(String[] args) throws Exception {
         int rounds = 5;
@@ -161,7 +161,7 @@ public final class FleetBench {
         }
     }
 
-    private static Host startHost(Path launcher, Path dir, int i, int portBase, int catalogPort) throws Exception {
+    static Host startHost(Path launcher, Path dir, int i, int portBase, int catalogPort) throws Exception {
         String address = "127.0.0." + i;
         int apiPort = portBase + 300 + i;
         List<String> command = List.of(
@@ -216,7 +216,7 @@ public final class FleetBench {
         }
     }
 
-    private static void shareSecrets(Path from, Path to) throws IOException {
+    static void shareSecrets(Path from, Path to) throws IOException {
         Path secrets = Files.createDirectories(to.resolve("secrets"));
         Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
         for (String file : List.of("secret.key", "admin.key")) {
@@ -248,7 +248,7 @@ public final class FleetBench {
         awaitTask(api, key, id, call(api, key, "POST", "/v1/databases", body));
     }
 
-    private static void awaitTask(Host api, String key, String id, JsonNode accepted) throws Exception {
+    static void awaitTask(Host api, String key, String id, JsonNode accepted) throws Exception {
         String taskId = accepted.path("task").path("task_id").asString();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
         while (System.nanoTime() < deadline) {
@@ -297,7 +297,7 @@ public final class FleetBench {
         }
     }
 
-    private static JsonNode call(Host host, String key, String method, String path, String body) {
+    static JsonNode call(Host host, String key, String method, String path, String body) {
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(host.base() + path))
                     .timeout(Duration.ofSeconds(30))
@@ -339,7 +339,7 @@ public final class FleetBench {
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
-    private static void signal(Process process, String name) {
+    static void signal(Process process, String name) {
         if (!process.isAlive()) {
             return;
         }
@@ -354,7 +354,7 @@ public final class FleetBench {
         }
     }
 
-    private static void startCatalog(Path dir, int port) throws Exception {
+    static void startCatalog(Path dir, int port) throws Exception {
         Path cat = dir.resolve("catalog");
         asPostgres("install", "-d", "-o", postgresUser(), cat.toString());
         asPostgres(
@@ -377,7 +377,7 @@ public final class FleetBench {
                 "start");
     }
 
-    private static void stopCatalog(Path dir) throws Exception {
+    static void stopCatalog(Path dir) throws Exception {
         Path data = dir.resolve("catalog/data");
         if (Files.exists(data.resolve("postmaster.pid"))) {
             asPostgres(PG.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "fast", "-w", "stop");
@@ -385,7 +385,7 @@ public final class FleetBench {
     }
 
     /** Stops what still runs in the homes' data directories (by directory, with its own pg_ctl). */
-    private static void stopPostmasters(Path instances) throws Exception {
+    static void stopPostmasters(Path instances) throws Exception {
         if (!Files.isDirectory(instances)) {
             return;
         }

@@ -47,6 +47,7 @@ public class HaWorkflows implements ReplicaWorkflows {
     private final JdbcFleetRepository fleet;
     private final TransactionTemplate tx;
     private final HaProperties ha;
+    private final NodeSeeding seeding;
 
     public HaWorkflows(
             HaRepository repo,
@@ -59,7 +60,9 @@ public class HaWorkflows implements ReplicaWorkflows {
             JdbcFleetRepository fleet,
             TransactionTemplate tx,
             HaProperties ha,
-            Workflows workflows) {
+            Workflows workflows,
+            NodeSeeding seeding) {
+        this.seeding = seeding;
         this.repo = repo;
         this.replication = replication;
         this.states = states;
@@ -104,6 +107,11 @@ public class HaWorkflows implements ReplicaWorkflows {
             }
         }
         return result;
+    }
+
+    @Override
+    public List<Step> seedFromNode(DatabaseRow db, InstanceRow instance, String sourceNode) {
+        return seeding.steps(db, instance, sourceNode);
     }
 
     /** A start (or automatic restart) of an instance a switchover or failover demoted: it rejoins. */

@@ -67,6 +67,11 @@ public class UpdateWorkflow {
     }
 
     Workflow plan(TaskContext ctx, DatabaseRow db) {
+        return plan(ctx, db, ReplicaWorkflows.NONE);
+    }
+
+    /** {@code replicas} seeds a node added with {@code source_node}. */
+    Workflow plan(TaskContext ctx, DatabaseRow db, ReplicaWorkflows replicas) {
         UpdatePlan plan = ((TaskRequest.Update) ctx.task().request()).plan();
         Map<String, Secret> passwords = steps.passwords(db);
         Workflow.Builder workflow = Workflow.builder();
@@ -78,7 +83,14 @@ public class UpdateWorkflow {
                 }
                 workflow.addAll(steps.remove(db, instance));
             } else if (instance.state() == InstanceState.CREATING) {
-                workflow.addAll(steps.provision(db, instance, passwords));
+                String source = db.spec()
+                        .node(node)
+                        .map(io.pgfleet.core.NodeSpec::sourceNode)
+                        .orElse(null);
+                workflow.addAll(
+                        source != null && !instance.isReplica()
+                                ? steps.provision(db, instance, passwords, replicas.seedFromNode(db, instance, source))
+                                : steps.provision(db, instance, passwords));
             } else if (instance.state() == InstanceState.STOPPED) {
                 workflow.addAll(stopped(db, instance, plan));
             } else if (instance.state() == InstanceState.AVAILABLE || instance.state() == InstanceState.MODIFYING) {

@@ -77,7 +77,7 @@ public class Workflows {
             case HEAL_INSTANCE ->
                 instance(ctx).needsRejoin() ? replicas.rejoin(db, instance(ctx)) : heal(ctx, db, instance(ctx));
             case DELETE -> delete(db);
-            case UPDATE -> update.plan(ctx, db);
+            case UPDATE -> update.plan(ctx, db, replicas);
             case SUSPEND -> suspend(ctx, db);
             case UNSUSPEND -> unsuspend(ctx, db);
             case SWITCHOVER, FAILOVER -> replicas.plan(ctx, db);
