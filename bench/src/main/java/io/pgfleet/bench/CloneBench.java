@@ -85,7 +85,9 @@ public final class CloneBench {
                 st.execute("CHECKPOINT");
             }
             long dataBytes = sizeOf(data);
-            System.err.printf("clone-bench: data directory %d MiB%n", dataBytes >> 20);
+            long walBytes = sizeOf(data.resolve("pg_wal"));
+            System.err.printf(
+                    "clone-bench: data directory %d MiB, %d MiB of it WAL%n", dataBytes >> 20, walBytes >> 20);
 
             Path cpCopy = dir.resolve("cp-copy");
             long cpMs = timed(List.of("cp", "-a", data.toString(), cpCopy.toString()), null);
@@ -144,10 +146,14 @@ public final class CloneBench {
             long lowLevelMs = Long.parseLong(copied.group(2));
 
             System.out.printf(
-                    "pgfleet clone bench: a %d MiB data directory (%d rows), PostgreSQL 15, 2 hosts on one machine"
-                            + " (%d cores)%n",
-                    dataBytes >> 20, rows, Runtime.getRuntime().availableProcessors());
-            System.out.printf("  cp -a of the data directory (hot, not a usable backup):  %6d ms%n", cpMs);
+                    "pgfleet clone bench: a %d MiB data directory (%d MiB without pg_wal; %d rows), PostgreSQL 15,"
+                            + " 2 hosts on one machine (%d cores)%n",
+                    dataBytes >> 20,
+                    (dataBytes - walBytes) >> 20,
+                    rows,
+                    Runtime.getRuntime().availableProcessors());
+            System.out.printf(
+                    "  cp -a of the data directory, pg_wal included (hot, not a usable backup):  %6d ms%n", cpMs);
             System.out.printf("  pg_basebackup -X stream -c fast (local TCP):            %6d ms%n", pgbbMs);
             System.out.printf("  pgfleet low-level backup, host-1 -> host-2 over HTTP:   %6d ms%n", lowLevelMs);
             System.out.printf("    (%s)%n", copied.group(1));
@@ -160,10 +166,38 @@ public final class CloneBench {
                 }
             }
             for (int i = 1; i <= 2; i++) {
-                FleetBench.stopPostmasters(dir.resolve("h" + i).resolve("instances"));
+                stopPostmasters(dir.resolve("h" + i).resolve("instances"));
             }
             FleetBench.stopCatalog(dir);
             System.err.println("clone-bench: left " + dir + " (logs, homes); remove it when done");
+        }
+    }
+
+    /**
+     * SIGINT (fast shutdown) to each postmaster left in the homes, by the PID in its postmaster.pid: the
+     * instances run as their tenant's OS user, whose directories only it (and root) may enter.
+     */
+    private static void stopPostmasters(Path instances) throws Exception {
+        if (!Files.isDirectory(instances)) {
+            return;
+        }
+        try (var dirs = Files.list(instances)) {
+            for (Path pidFile : dirs.map(d -> d.resolve("data/postmaster.pid")).toList()) {
+                if (Files.exists(pidFile)) {
+                    long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+                    ProcessHandle.of(pid).ifPresent(p -> {
+                        try {
+                            new ProcessBuilder("kill", "-INT", Long.toString(pid))
+                                    .inheritIO()
+                                    .start()
+                                    .waitFor(10, TimeUnit.SECONDS);
+                            p.onExit().get(60, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            throw new IllegalStateException("stopping postmaster " + pid + ": " + e.getMessage(), e);
+                        }
+                    });
+                }
+            }
         }
     }
 

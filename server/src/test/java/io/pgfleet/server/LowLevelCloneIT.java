@@ -51,7 +51,7 @@ class LowLevelCloneIT {
     void startFleet() throws Exception {
         assumeTrue(CatalogPostgres.isInstalled(), "the fleet's catalog needs Debian's postgresql-15");
         catalog = CatalogPostgres.start(ServerUnderTest.port(7670));
-        Path logDir = Files.createDirectories(Path.of("target/it-logs"));
+        Files.createDirectories(Path.of("target/it-logs"));
         byte[] key = new byte[32];
         new java.security.SecureRandom().nextBytes(key);
         for (int i = 1; i <= 3; i++) {
@@ -65,31 +65,36 @@ class LowLevelCloneIT {
         List<CompletableFuture<ServerProcess>> starting = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             int host = i;
-            Path log = logDir.resolve(
-                    "lowlevelclone-host-" + i + "-" + homes.get(i - 1).getFileName() + ".log");
-            starting.add(CompletableFuture.supplyAsync(() -> ServerProcess.launchSharingKey(
-                    homes.get(host - 1),
-                    log,
-                    "127.0.0." + host,
-                    List.of("-XX:+UseSerialGC"),
-                    List.of(
-                            "--host-id",
-                            "host-" + host,
-                            "--catalog-url",
-                            catalog.jdbcUrl(),
-                            "--catalog-user",
-                            "pgfleet",
-                            "--advertise-host",
-                            "127.0.0." + host,
-                            "--listen-addresses",
-                            "127.0.0." + host,
-                            "--port-range",
-                            ServerUnderTest.port(7640) + "-" + ServerUnderTest.port(7669)),
-                    this::adminKey)));
+            starting.add(CompletableFuture.supplyAsync(() -> launch(host)));
         }
         for (CompletableFuture<ServerProcess> host : starting) {
             hosts.add(host.join());
         }
+    }
+
+    private ServerProcess launch(int host) {
+        Path log = Path.of("target/it-logs")
+                .resolve(
+                        "lowlevelclone-host-" + host + "-" + homes.get(host - 1).getFileName() + ".log");
+        return ServerProcess.launchSharingKey(
+                homes.get(host - 1),
+                log,
+                "127.0.0." + host,
+                List.of("-XX:+UseSerialGC"),
+                List.of(
+                        "--host-id",
+                        "host-" + host,
+                        "--catalog-url",
+                        catalog.jdbcUrl(),
+                        "--catalog-user",
+                        "pgfleet",
+                        "--advertise-host",
+                        "127.0.0." + host,
+                        "--listen-addresses",
+                        "127.0.0." + host,
+                        "--port-range",
+                        ServerUnderTest.port(7640) + "-" + ServerUnderTest.port(7669)),
+                this::adminKey);
     }
 
     private String adminKey() {
@@ -240,6 +245,50 @@ class LowLevelCloneIT {
                 .resolve("data");
         assertThat(data.resolve("standby.signal")).doesNotExist();
         assertThat(api(1).database("seed").path("state").asString()).isEqualTo("available");
+    }
+
+    /**
+     * The replica's host is SIGKILLed while it receives the copy (the marker of a copy under way is
+     * there): started again, it finds the half copy, wipes it, copies again, and the replica streams.
+     */
+    @Test
+    @Order(4)
+    void aCopyCutOffByACrashOfTheReplicasHostIsMadeAgainWhenItReturns() throws Exception {
+        JsonNode accepted =
+                api(1).post("/v1/databases", """
+                        {"id": "crash", "spec": {"database_name": "app",
+                         "nodes": [{"name": "n1", "host_ids": ["host-1", "host-2"]}],
+                         "database_users": [{"username": "owner", "password": "%s", "db_owner": true}]}}""".formatted(PW)).expect(202).body();
+        String taskId = accepted.path("task").path("task_id").asString();
+        String logPath = "/v1/databases/crash/tasks/" + taskId + "/log";
+        await().atMost(TASK_BOUND)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> api(1).get(logPath).body().toString().contains("cloning the replica"));
+        Path instances = homes.get(1).resolve("instances");
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> {
+                    try (var dirs = Files.list(instances)) {
+                        return dirs.anyMatch(d -> d.getFileName().toString().contains("-n1-")
+                                && Files.exists(d.resolve("clone.incomplete"))
+                                && Files.isDirectory(d.resolve("data")));
+                    }
+                });
+        hosts.get(1).kill();
+        String replicaId = instance("crash", "replica").path("id").asString();
+        assertThat(instances.resolve(replicaId).resolve("clone.incomplete"))
+                .as("the copy was cut off")
+                .exists();
+        hosts.set(1, launch(2));
+        String log = awaitCompleted(api(1), "crash", accepted);
+        assertThat(log.split("cloned with the low-level backup API", -1)).hasSize(2);
+        assertThat(instances.resolve(replicaId).resolve("clone.incomplete")).doesNotExist();
+        JsonNode primary = instance("crash", "primary");
+        JsonNode replica = instance("crash", "replica");
+        execute(url(primary), "create table t (id int)", "insert into t values (1)");
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(query(url(replica), "select count(*) from t"))
+                        .isEqualTo("1"));
     }
 
     /** Waits (bounded) for the task to end; fails with its log unless it completed; returns the log. */
