@@ -18,7 +18,9 @@ import org.springframework.web.bind.annotation.RestController;
  * signed with the fleet's key by a host of the fleet, made within the last two minutes, gets a byte.
  */
 @RestController
+@io.swagger.v3.oas.annotations.Hidden // between the hosts of a fleet: not part of the public API document
 public class BackupStreamController {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BackupStreamController.class);
     private final HostCalls hostCalls;
     private final ReplicaClone clone;
 
@@ -55,6 +57,20 @@ public class BackupStreamController {
         }
         var source = clone.source(instanceId);
         response.setContentType("application/octet-stream");
-        clone.serve(source, label, response.getOutputStream());
+        try {
+            clone.serve(source, label, response.getOutputStream());
+        } catch (RuntimeException e) {
+            if (!response.isCommitted()) {
+                response.reset(); // nothing sent yet: the caller gets a problem, not a broken stream
+                throw e;
+            }
+            // The copy was cut off mid-stream (the receiving host went away, or Postgres failed): closing
+            // the session aborted the backup; the receiver's step fails or its host retries the copy.
+            log.warn(
+                    "base backup of instance {} for host {} cut off after it started: {}",
+                    instanceId,
+                    forwardedBy,
+                    e.getMessage());
+        }
     }
 }

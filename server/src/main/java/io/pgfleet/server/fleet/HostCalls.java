@@ -136,11 +136,6 @@ public class HostCalls {
         return response.body();
     }
 
-    /** This host's id: who signs its calls. */
-    public String hostId() {
-        return hostId;
-    }
-
     /** The address clients reach the host's instances at (its --advertise-host). */
     public String advertiseHost(String host) {
         return host.equals(hostId)
