@@ -73,6 +73,28 @@ final class PgEdgeSpecRules {
         }
     }
 
+    /** A new node is seeded with a physical copy: from a node that exists already, of the same major version. */
+    private static void validateSource(
+            DatabaseSpec current, DatabaseSpec desired, NodeSpec node, String field, List<FieldError> errors) {
+        var source = current.node(node.sourceNode());
+        if (source.isEmpty()) {
+            errors.add(new FieldError(
+                    field + ".source_node",
+                    "'" + node.sourceNode() + "' is not a node of this database before the update; name one of "
+                            + current.nodes().stream().map(NodeSpec::name).toList()));
+            return;
+        }
+        String from = current.nodeVersion(source.get());
+        String to = desired.nodeVersion(node);
+        if (from != null && to != null && !from.equals(to)) {
+            errors.add(new FieldError(
+                    field + ".source_node",
+                    "node " + node.sourceNode() + " runs PostgreSQL " + from + " and node " + node.name()
+                            + " would run " + to
+                            + "; a node is seeded with a copy of the files, so both need the same version"));
+        }
+    }
+
     static void validateUpdate(DatabaseSpec current, DatabaseSpec desired, List<FieldError> errors) {
         for (int i = 0; i < desired.nodes().size(); i++) {
             NodeSpec node = desired.nodes().get(i);
@@ -83,10 +105,7 @@ final class PgEdgeSpecRules {
             var existing = current.node(node.name());
             if (existing.isEmpty()) {
                 if (node.sourceNode() != null) {
-                    errors.add(new FieldError(
-                            field + ".source_node",
-                            "seeding a new node from another node's data is not supported yet; omit source_node"
-                                    + " (the new node starts with the spec's users and an empty database)"));
+                    validateSource(current, desired, node, field, errors);
                 }
                 continue;
             }

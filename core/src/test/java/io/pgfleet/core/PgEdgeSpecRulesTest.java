@@ -78,14 +78,29 @@ class PgEdgeSpecRulesTest {
     }
 
     @Test
-    void sourceNodeOnANodeAddedByAnUpdateIsRefusedAsNotSupportedYet() {
+    void sourceNodeOnANodeAddedByAnUpdateMustNameAnExistingNode() {
         DatabaseSpec current = spec(null, null, node("n1"));
-        NodeSpec n2 = new NodeSpec("n2", null, 6002, null, null, null, null, "n1");
+        NodeSpec n2 = new NodeSpec("n2", null, 6002, null, null, null, null, "n9");
         DatabaseSpec desired = current.withNodes(List.of(node("n1"), n2));
         assertThatThrownBy(() ->
                         validator.validateUpdate("example", current, new UpdateDatabaseRequest(null, null, desired)))
-                .hasMessageContaining("spec.nodes[1].source_node: seeding a new node from another node's data is not"
-                        + " supported yet");
+                .hasMessageContaining("spec.nodes[1].source_node: 'n9' is not a node of this database before the"
+                        + " update; name one of [n1]");
+        NodeSpec seeded = new NodeSpec("n2", null, 6002, null, null, null, null, "n1");
+        validator.validateUpdate(
+                "example",
+                current,
+                new UpdateDatabaseRequest(null, null, current.withNodes(List.of(node("n1"), seeded))));
+    }
+
+    @Test
+    void sourceNodeOfAnotherMajorVersionIsRefused() {
+        DatabaseSpec current = spec(null, null, node("n1"));
+        NodeSpec n2 = new NodeSpec("n2", null, 6002, "16", null, null, null, "n1");
+        DatabaseSpec desired = current.withNodes(List.of(node("n1"), n2));
+        assertThatThrownBy(() ->
+                        validator.validateUpdate("example", current, new UpdateDatabaseRequest(null, null, desired)))
+                .hasMessageContaining("spec.nodes[1].source_node: node n1 runs PostgreSQL 17 and node n2 would run 16");
     }
 
     @Test

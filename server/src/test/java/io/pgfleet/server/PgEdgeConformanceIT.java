@@ -344,9 +344,9 @@ class PgEdgeConformanceIT {
                  "database_users": [{"username": "admin", "db_owner": true, "attributes": ["SUPERUSER", "LOGIN"]}],
                  "nodes": [{"name": "n1", "host_ids": ["host-1"], "port": %d},
                            {"name": "n2", "host_ids": ["host-1"]},
-                           {"name": "n3", "host_ids": ["host-1"], "port": %d, "source_node": "n2"}]}}""".formatted(SPEC_PORT, N1_PORT, ServerUnderTest.port(7711)));
+                           {"name": "n3", "host_ids": ["host-1"], "port": %d, "source_node": "n9"}]}}""".formatted(SPEC_PORT, N1_PORT, ServerUnderTest.port(7711)));
         seeded.expect(422);
-        assertThat(seeded.body().path("message").asString()).contains("source_node", "not supported yet");
+        assertThat(seeded.body().path("message").asString()).contains("source_node", "'n9' is not a node");
 
         Response noKey = api.withKey(null).get("/v1/databases");
         noKey.expect(401);

@@ -93,6 +93,49 @@ public class HostCalls {
         return json.readValue(response.body(), type);
     }
 
+    /**
+     * Opens {@code pathAndQuery} on {@code owner}'s API as a call of this host alone (no caller's key:
+     * the fleet's signature is the whole proof), for a stream such as a base backup. The caller closes it.
+     */
+    public java.io.InputStream openSigned(String owner, String pathAndQuery) {
+        HostRecord host = fleet.host(owner)
+                .orElseThrow(
+                        () -> new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " is not registered"));
+        if (!host.isReachable(timeout) || host.apiUrl() == null) {
+            throw new PgfleetException(
+                    ErrorCode.HOST_UNAVAILABLE,
+                    "host " + owner + " is unreachable (last heartbeat " + host.millisSinceSeen() / 1000 + " s ago)");
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create(host.apiUrl() + pathAndQuery))
+                .header(FORWARDED_BY, hostId)
+                .header(SIGNATURE, signature(hostId, pathAndQuery))
+                .GET()
+                .build();
+        HttpResponse<java.io.InputStream> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new PgfleetException(
+                    ErrorCode.HOST_UNAVAILABLE,
+                    "host " + owner + " at " + host.apiUrl() + " did not answer: " + e.getMessage(),
+                    e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "interrupted while asking host " + owner, e);
+        }
+        if (response.statusCode() != 200) {
+            String detail;
+            try (java.io.InputStream body = response.body()) {
+                JsonNode problem = json.readTree(body.readNBytes(64 * 1024));
+                detail = problem.path("detail").asText("HTTP " + response.statusCode());
+            } catch (IOException | RuntimeException e) {
+                detail = "HTTP " + response.statusCode();
+            }
+            throw new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " answered: " + detail);
+        }
+        return response.body();
+    }
+
     /** The address clients reach the host's instances at (its --advertise-host). */
     public String advertiseHost(String host) {
         return host.equals(hostId)

@@ -48,6 +48,7 @@ public class HaWorkflows implements ReplicaWorkflows {
     private final TransactionTemplate tx;
     private final HaProperties ha;
     private final ReplicaUpdates updates;
+    private final NodeSeeding seeding;
 
     public HaWorkflows(
             HaRepository repo,
@@ -61,8 +62,10 @@ public class HaWorkflows implements ReplicaWorkflows {
             TransactionTemplate tx,
             HaProperties ha,
             ReplicaUpdates updates,
-            Workflows workflows) {
+            Workflows workflows,
+            NodeSeeding seeding) {
         this.updates = updates;
+        this.seeding = seeding;
         this.repo = repo;
         this.replication = replication;
         this.states = states;
@@ -112,6 +115,11 @@ public class HaWorkflows implements ReplicaWorkflows {
     @Override
     public List<Step> afterUpdate(TaskContext ctx, DatabaseRow db, io.pgfleet.core.UpdatePlan plan) {
         return updates.afterNodes(ctx, db, plan, this);
+    }
+
+    @Override
+    public List<Step> seedFromNode(DatabaseRow db, InstanceRow instance, String sourceNode) {
+        return seeding.steps(db, instance, sourceNode);
     }
 
     /** A start (or automatic restart) of an instance a switchover or failover demoted: it rejoins. */

@@ -41,6 +41,7 @@ public class ReplicaSteps {
     private final ReplicaAgent replicas;
     private final InstanceRuntimes runtimes;
     private final NodeSteps steps;
+    private final ReplicaClone clones;
 
     public ReplicaSteps(
             HaRepository repo,
@@ -49,7 +50,9 @@ public class ReplicaSteps {
             InstanceAgent agent,
             ReplicaAgent replicas,
             InstanceRuntimes runtimes,
-            NodeSteps steps) {
+            NodeSteps steps,
+            ReplicaClone clones) {
+        this.clones = clones;
         this.repo = repo;
         this.replication = replication;
         this.states = states;
@@ -68,20 +71,19 @@ public class ReplicaSteps {
                         lane,
                         replica.id(),
                         () -> "node " + lane + ": cloning the replica from the primary on "
-                                + primaryOf(db, replica.nodeName()).hostId() + " (pg_basebackup)",
+                                + primaryOf(db, replica.nodeName()).hostId()
+                                + (clones.usesPgBaseBackup(replica.postgresVersion())
+                                        ? " (pg_basebackup)"
+                                        : " (low-level backup API, streamed host to host)"),
                         ctx -> {
                             InstanceRow primary = primaryOf(db, replica.nodeName());
-                            long started = System.nanoTime();
-                            replicas.baseBackup(
-                                    runtime(db, replica),
-                                    replication.replicationPassword(db),
-                                    replication.address(primary.hostId()),
-                                    primary.port());
+                            InstanceRuntime rt = runtime(db, replica);
+                            String how = clones.copy(db, primary, rt, clones.usesPgBaseBackup(rt.postgresVersion()));
                             ctx.log(
-                                    "node " + lane + ": cloned in " + (System.nanoTime() - started) / 1_000_000 + " ms",
+                                    "node " + lane + ": cloned " + how,
                                     Map.of("node", lane, "step", "CloneFromPrimary"));
                         })
-                .doneWhen(ctx -> replicas.hasData(runtime(db, replica))));
+                .doneWhen(ctx -> clones.isCopied(runtime(db, replica))));
         result.add(markStandby(db, replica, lane));
         result.add(writeConfAndReload(db, replica, lane, "WritePostgresConf"));
         result.add(steps.startPostgres(db, replica));
@@ -150,7 +152,8 @@ public class ReplicaSteps {
             ctx.log("node " + lane + ": rewound: " + said, Map.of("node", lane, "step", "RewindToPrimary"));
         } catch (PgfleetException e) {
             ctx.log("node " + lane + ": " + e.getMessage() + "; cloning it again from the primary");
-            replicas.baseBackup(rt, replication.replicationPassword(db), host, primary.port());
+            ctx.log("node " + lane + ": cloned again "
+                    + clones.copy(db, primary, rt, clones.usesPgBaseBackup(rt.postgresVersion())));
         }
     }
 

@@ -123,7 +123,6 @@ public class DatabaseOperations {
         new SpecValidator(distribution.offeredVersions(), new HashSet<>(hosts.ids())).validateCreate(request);
         intake.refuseWithoutPgBouncer(request.spec());
         DatabaseSpec spec = complete(request.spec());
-        refuseReplicasWithoutBaseBackup(spec);
         // Checked before any work, as an update's are: a bad value never reaches a file Postgres must load.
         List<io.pgfleet.core.FieldError> confErrors = new java.util.ArrayList<>();
         for (NodeSpec node : spec.nodes()) {
@@ -182,26 +181,6 @@ public class DatabaseOperations {
         });
         runner.wake();
         return created;
-    }
-
-    /**
-     * Replicas are cloned with pg_basebackup; a distribution without it (the bundled binaries) cannot
-     * make them yet, so such a spec is refused before anything is reserved.
-     */
-    private void refuseReplicasWithoutBaseBackup(DatabaseSpec spec) {
-        for (int i = 0; i < spec.nodes().size(); i++) {
-            NodeSpec node = spec.nodes().get(i);
-            if (node.hostIds().size() > 1
-                    && !java.nio.file.Files.isExecutable(
-                            distribution.binDir(spec.nodeVersion(node)).resolve("pg_basebackup"))) {
-                throw PgfleetException.invalid(
-                        "spec.nodes[" + i + "].host_ids",
-                        "replicas are cloned with pg_basebackup, which PostgreSQL " + spec.nodeVersion(node)
-                                + " on this host lacks (the bundled binaries have no pg_basebackup); start pgfleet"
-                                + " with --pg-bin-dir of a full installation (e.g. /usr/lib/postgresql/15/bin) or"
-                                + " give the node one host");
-            }
-        }
     }
 
     /** Fills in what the spec leaves open: version, hosts, generated passwords. */

@@ -82,9 +82,15 @@ public class NodeSteps {
 
     /** A fresh instance: data directory, configuration, Postgres, roles, pooler; then available. */
     List<Step> provision(DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords) {
+        return provision(db, instance, passwords, List.of(initDataDirectory(db, instance)));
+    }
+
+    /** The same, with {@code dataDirectory} (a seed from another node) in place of InitDataDirectory. */
+    List<Step> provision(
+            DatabaseRow db, InstanceRow instance, Map<String, Secret> passwords, List<Step> dataDirectory) {
         String node = instance.nodeName();
-        List<Step> lane = new ArrayList<>(List.of(
-                initDataDirectory(db, instance),
+        List<Step> lane = new ArrayList<>(dataDirectory);
+        lane.addAll(List.of(
                 writePostgresConf(db, instance),
                 startPostgres(db, instance),
                 reconcileRoles(

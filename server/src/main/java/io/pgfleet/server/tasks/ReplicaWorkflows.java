@@ -22,6 +22,13 @@ public interface ReplicaWorkflows {
      */
     java.util.List<Step> afterUpdate(TaskContext ctx, DatabaseRow db, io.pgfleet.core.UpdatePlan plan);
 
+    /**
+     * The steps that give a node added by an update with {@code source_node} its data: a copy of the
+     * source node's primary, promoted as a primary of its own. They take the place of InitDataDirectory.
+     */
+    java.util.List<Step> seedFromNode(
+            DatabaseRow db, io.pgfleet.server.catalog.CatalogRows.InstanceRow instance, String sourceNode);
+
     /** Without the ha package (a test context): a database with replicas cannot be worked on. */
     ReplicaWorkflows NONE = new ReplicaWorkflows() {
         @Override
@@ -46,6 +53,12 @@ public interface ReplicaWorkflows {
 
         @Override
         public Workflow rejoin(DatabaseRow db, io.pgfleet.server.catalog.CatalogRows.InstanceRow instance) {
+            throw unavailable();
+        }
+
+        @Override
+        public java.util.List<Step> seedFromNode(
+                DatabaseRow db, io.pgfleet.server.catalog.CatalogRows.InstanceRow instance, String sourceNode) {
             throw unavailable();
         }
 

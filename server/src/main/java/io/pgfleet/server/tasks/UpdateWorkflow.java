@@ -103,7 +103,14 @@ public class UpdateWorkflow {
                         c -> {}));
                 workflow.addAll(steps.remove(db, instance));
             } else if (instance.state() == InstanceState.CREATING) {
-                workflow.addAll(steps.provision(db, instance, passwords));
+                String source = db.spec()
+                        .node(node)
+                        .map(io.pgfleet.core.NodeSpec::sourceNode)
+                        .orElse(null);
+                workflow.addAll(
+                        source != null && !instance.isReplica()
+                                ? steps.provision(db, instance, passwords, replicas.seedFromNode(db, instance, source))
+                                : steps.provision(db, instance, passwords));
             } else if (instance.state() == InstanceState.STOPPED) {
                 workflow.addAll(stopped(db, instance, plan));
             } else if (instance.state() == InstanceState.AVAILABLE || instance.state() == InstanceState.MODIFYING) {
