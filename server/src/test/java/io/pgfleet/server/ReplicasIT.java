@@ -272,7 +272,7 @@ class ReplicasIT {
     @Test
     @Order(5)
     void everyStepOfACloneAndASwitchoverAppliedTwiceIsHarmless() throws Exception {
-        Files.writeString(pausePoints, "twice:twice\n");
+        Files.writeString(fleet.pausePoints(), "twice:twice\n");
         try {
             JsonNode created = liveApi()
                     .post("/v1/databases", """
@@ -331,7 +331,7 @@ class ReplicasIT {
                 assertThat(query(direct(old), "select count(*) from t")).isEqualTo("3");
             });
         } finally {
-            Files.writeString(pausePoints, "");
+            Files.writeString(fleet.pausePoints(), "");
         }
         liveApi()
                 .awaitTask(
