@@ -32,8 +32,8 @@ public class BackupStreamController {
     @GetMapping(ReplicaClone.ROUTE)
     public void baseBackup(
             @PathVariable String instanceId,
-            @RequestParam String label,
-            @RequestParam long at,
+            @RequestParam(required = false) String label,
+            @RequestParam(required = false) Long at,
             HttpServletRequest request,
             HttpServletResponse response)
             throws IOException {
@@ -47,6 +47,10 @@ public class BackupStreamController {
         String pathAndQuery = request.getRequestURI() + "?" + request.getQueryString();
         if (!hostCalls.isSigned(forwardedBy, pathAndQuery, signature)) {
             throw new PgfleetException(ErrorCode.FORBIDDEN, "the fleet's signature does not match this request");
+        }
+        // The signature first: without it, even a malformed request learns nothing but 401.
+        if (label == null || at == null) {
+            throw PgfleetException.invalid("label", "a signed base-backup request names its label and its time (at)");
         }
         long age = Math.abs(System.currentTimeMillis() - at);
         if (age > ReplicaClone.SIGNATURE_VALIDITY.toMillis()) {
