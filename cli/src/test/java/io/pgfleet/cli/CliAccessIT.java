@@ -178,7 +178,7 @@ class CliAccessIT {
         assertThat(ok(runs, op.run("--api-key", operatorKey, "db", "get", "acc"))
                         .out())
                 .containsPattern("(?m)^database:\\s+acc \\(available\\)$")
-                .containsPattern("(?m)^n1\\s+\\S+\\s+host-1\\s+\\d+\\s+-\\s+available\\s");
+                .containsPattern("(?m)^n1\\s+\\S+\\s+host-1\\s+primary\\s+-\\s+\\d+\\s+-\\s+available\\s");
 
         // A viewer reads, and is refused any change.
         assertThat(ok(runs, op.run("--api-key", viewerKey, "db", "list")).out()).containsPattern("(?m)^acc\\s");

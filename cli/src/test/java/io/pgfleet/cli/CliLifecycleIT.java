@@ -65,12 +65,12 @@ class CliLifecycleIT {
                 .contains("completed");
         assertThat(ok(runs, cli.run("db", "get", "walk")).out())
                 .containsPattern("(?m)^database:\\s+walk \\(degraded\\)$")
-                .containsPattern("(?m)^n1\\s+\\S+-n1-\\S+\\s+host-1\\s+\\d+\\s+-\\s+stopped\\s")
-                .containsPattern("(?m)^n2\\s+\\S+\\s+host-1\\s+" + n2Port + "\\s+-\\s+available\\s");
+                .containsPattern("(?m)^n1\\s+\\S+-n1-\\S+\\s+host-1\\s+primary\\s+-\\s+\\d+\\s+-\\s+stopped\\s")
+                .containsPattern("(?m)^n2\\s+\\S+\\s+host-1\\s+primary\\s+-\\s+" + n2Port + "\\s+-\\s+available\\s");
 
         ok(runs, cli.run("instance", "start", "walk", "n1", "--wait"));
         assertThat(ok(runs, cli.run("db", "get", "walk")).out())
-                .containsPattern("(?m)^n1\\s+\\S+\\s+host-1\\s+\\d+\\s+-\\s+available\\s");
+                .containsPattern("(?m)^n1\\s+\\S+\\s+host-1\\s+primary\\s+-\\s+\\d+\\s+-\\s+available\\s");
 
         Result restartNow = ok(runs, cli.run("instance", "restart", "walk", "n1", "--wait"));
         assertThat(restartNow.out()).contains("restart_instance task").contains("completed");
