@@ -267,7 +267,8 @@ class ReplicasIT {
      * (pause point {@code twice:twice}, read by each host at each step, so the other tests run as usual):
      * the clone, MarkStandby, AwaitStreaming, the old primary's stop and RecordShutdownLsn, Promote,
      * SwapRoles, CreateSlots, RewindToPrimary, MarkRejoined. The second application must be harmless: the
-     * switchover completes, no row is lost, the demoted primary streams from the new one.
+     * switchover completes, no row is lost, the demoted primary streams from the new one. Then the node
+     * is switched over twice more, back and forth, without pause points.
      */
     @Test
     @Order(5)
@@ -333,10 +334,163 @@ class ReplicasIT {
         } finally {
             Files.writeString(fleet.pausePoints(), "");
         }
+        // Back and forth at once: each old primary is rewound from a replica promoted moments before
+        // (pg_rewind reads its control file, stale until a checkpoint), and must still rejoin.
+        for (int round = 2; round <= 3; round++) {
+            String from = round == 2 ? "host-3" : "host-2";
+            String to = round == 2 ? "host-2" : "host-3";
+            // Pages the replica has replayed and not yet written: its checkpoint after the promotion
+            // takes long, so the next rewind reads a control file that may still name the old timeline.
+            execute(
+                    direct(twiceInstanceOn(from)),
+                    "create table if not exists filler (x bigint)",
+                    "insert into filler select generate_series(1, 100000)");
+            JsonNode moved = liveApi()
+                    .post("/v1/databases/twice/switchover", "{\"node\": \"n1\"}")
+                    .expect(202)
+                    .body();
+            awaitTwice(moved);
+            JsonNode primary = twiceInstanceOn(to);
+            assertThat(primary.path("role").asString())
+                    .as("switchover " + round)
+                    .isEqualTo("primary");
+            execute(direct(primary), "insert into t values (" + (round + 2) + ")");
+            String rows = Integer.toString(round + 2);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                JsonNode old = twiceInstanceOn(from);
+                assertThat(old.path("role").asString()).isEqualTo("replica");
+                assertThat(old.path("state").asString()).isEqualTo("available");
+                assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
+                assertThat(query(direct(old), "select count(*) from t")).isEqualTo(rows);
+            });
+        }
         liveApi()
                 .awaitTask(
                         "twice",
                         liveApi().delete("/v1/databases/twice").expect(202).body());
+    }
+
+    /**
+     * The coordinator of a replicated create is lost in the create's last step, with the primary's host
+     * (one host may be both). The node still gets a writable primary on a surviving host: the failover
+     * goes past the task whose coordinator is gone, and is recorded once (the leader's watch does not
+     * record one every round while it waits). When the hosts return, at most one instance accepts writes.
+     */
+    @Test
+    @Order(6)
+    void aFailoverIsNotHeldBackByATaskWhoseCoordinatorIsLost() throws Exception {
+        Files.writeString(fleet.pausePoints(), "create:lost/ReloadStreamingSettings\n");
+        JsonNode accepted;
+        int coordinator;
+        try {
+            accepted = liveApi()
+                    .post("/v1/databases", """
+                            {"id": "lost", "spec": {"database_name": "app",
+                             "nodes": [{"name": "n1", "host_ids": ["host-1", "host-2", "host-3"]}],
+                             "database_users": [{"username": "owner", "password": "%s", "db_owner": true}]}}""".formatted(PW))
+                    .expect(202)
+                    .body();
+            coordinator = await().atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(
+                            () -> {
+                                for (int i = 1; i <= 3; i++) {
+                                    if (Files.exists(fleet.log(i))
+                                            && ServerProcess.read(fleet.log(i))
+                                                    .contains("/ReloadStreamingSettings (pgfleet.test-pause")) {
+                                        return i;
+                                    }
+                                }
+                                return 0;
+                            },
+                            i -> i > 0);
+        } finally {
+            Files.writeString(fleet.pausePoints(), "");
+        }
+        // The replicas' lanes go on beside the paused one: both stream before the hosts are lost.
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> lostInstances().stream()
+                                .filter(i -> i.path("role").asString().equals("replica"))
+                                .filter(i -> i.path("state").asString().equals("available"))
+                                .count()
+                        == 2);
+        JsonNode primary = lostInstances().stream()
+                .filter(i -> i.path("role").asString().equals("primary"))
+                .findFirst()
+                .orElseThrow();
+        int primaryHost = Integer.parseInt(primary.path("host_id").asString().substring(5));
+        Set<Integer> killed = new java.util.TreeSet<>(List.of(coordinator, primaryHost));
+        ReplicaFleet.killPostmaster(fleet.home(primaryHost)
+                .resolve("instances")
+                .resolve(primary.path("id").asString())
+                .resolve("data"));
+        for (int host : killed) {
+            fleet.host(host).kill();
+        }
+        long killedAt = System.nanoTime();
+        JsonNode promoted = await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions()
+                .until(
+                        () -> lostInstances().stream()
+                                .filter(i -> i.path("role").asString().equals("primary"))
+                                .filter(i -> !i.path("id")
+                                        .asString()
+                                        .equals(primary.path("id").asString()))
+                                .findFirst()
+                                .orElse(null),
+                        java.util.Objects::nonNull);
+        String url = direct(promoted);
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> execute(url, "select 1"));
+        assertThat(query(url, "select not pg_is_in_recovery()")).isEqualTo("t");
+        System.out.println("replicas: coordinator host-" + coordinator + " and primary host-" + primaryHost
+                + " lost during the create: writable primary on "
+                + promoted.path("host_id").asString() + " after "
+                + (System.nanoTime() - killedAt) / 1_000_000 + " ms");
+        Thread.sleep(3000); // three more rounds of the leader's watch
+        long failovers = 0;
+        for (JsonNode task : liveApi()
+                .get("/v1/databases/lost/tasks?limit=50")
+                .expect(200)
+                .body()
+                .path("tasks")) {
+            if (task.path("type").asString().equals("failover")) {
+                failovers++;
+            }
+        }
+        assertThat(failovers).as("failovers recorded for node n1 of lost").isEqualTo(1);
+
+        for (int host : killed) {
+            fleet.set(host, fleet.launch(host));
+        }
+        String taskId = accepted.path("task").path("task_id").asString();
+        await().atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> {
+                    assertThat(liveApi().task("lost", taskId).path("status").asString())
+                            .isIn("completed", "failed");
+                    long writable = 0;
+                    for (JsonNode i : lostInstances()) {
+                        try {
+                            if ("t".equals(query(direct(i), "select not pg_is_in_recovery()"))) {
+                                writable++;
+                            }
+                        } catch (SQLException e) {
+                            // down or starting: not writable
+                        }
+                    }
+                    assertThat(writable)
+                            .as("instances of lost accepting writes")
+                            .isEqualTo(1);
+                });
+        assertThat(query(url, "select not pg_is_in_recovery()")).isEqualTo("t");
+    }
+
+    private List<JsonNode> lostInstances() {
+        List<JsonNode> result = new ArrayList<>();
+        liveApi().database("lost").path("instances").forEach(result::add);
+        return result;
     }
 
     /**

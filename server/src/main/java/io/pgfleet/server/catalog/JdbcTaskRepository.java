@@ -71,6 +71,16 @@ public class JdbcTaskRepository {
      * either is database-wide, else a task on the same instance (DESIGN.md §4).
      */
     public Optional<TaskRow> conflicting(UUID databaseUuid, String instanceId, boolean databaseWide, UUID exclude) {
+        return conflicting(databaseUuid, instanceId, databaseWide, exclude, false);
+    }
+
+    /**
+     * The oldest pending or running task in the way of a new one. With {@code pastLostCoordinators}, a
+     * task running on a coordinator whose host is declared unreachable is not in the way: a failover does
+     * not wait for a host that is gone (that task resumes, re-planned from the catalog, when it returns).
+     */
+    public Optional<TaskRow> conflicting(
+            UUID databaseUuid, String instanceId, boolean databaseWide, UUID exclude, boolean pastLostCoordinators) {
         List<String> wideTypes = java.util.Arrays.stream(TaskType.values())
                 .filter(TaskType::isDatabaseWide)
                 .map(TaskType::label)
@@ -79,15 +89,31 @@ public class JdbcTaskRepository {
                 select * from tasks
                 where database_uuid = ? and status in ('pending', 'running') and task_id <> ?
                   and (? or type = any(?) or instance_id = ?)
+                  and not (? and status = 'running'
+                           and claimed_by in (select host_id from hosts where state = 'unreachable'))
                 order by created_at limit 1""")
                 .params(
                         databaseUuid,
                         exclude == null ? new UUID(0, 0) : exclude,
                         databaseWide,
                         wideTypes.toArray(String[]::new),
-                        instanceId)
+                        instanceId,
+                        pastLostCoordinators)
                 .query(this::map)
                 .optional();
+    }
+
+    /** Whether the database has a task of one of {@code types} pending, scheduled or running. */
+    public boolean hasActiveOfType(UUID databaseUuid, java.util.Set<TaskType> types) {
+        return jdbc.sql("""
+                select count(*) from tasks
+                where database_uuid = ? and status in ('pending', 'scheduled', 'running') and type = any(?)""")
+                        .params(
+                                databaseUuid,
+                                types.stream().map(TaskType::label).toArray(String[]::new))
+                        .query(Long.class)
+                        .single()
+                > 0;
     }
 
     /** Whether the instance has a task that is pending, scheduled or running (its own or database-wide). */
@@ -121,7 +147,6 @@ public class JdbcTaskRepository {
                 order by coalesce(scheduled_at, created_at), created_at limit ?""").param(limit).query(this::map).list();
     }
 
-    /** The earliest future scheduled time, so the runner can sleep exactly until then. */
     /** The earliest time a scheduled task falls due that has not come yet. */
     public Optional<java.time.Instant> nextScheduled() {
         // Only future ones: a due task blocked by a running one waits for that task's wake-up, not a spin.

@@ -42,6 +42,9 @@ public class FailoverDetector implements SmartLifecycle {
     private final PgfleetProperties properties;
     private final HaProperties ha;
     private final Map<String, Long> silentSince = new ConcurrentHashMap<>();
+    /** Primaries lost with no replica to promote, said once each (until one answers again). */
+    private final Set<String> noCandidate = ConcurrentHashMap.newKeySet();
+
     private ScheduledExecutorService timer;
 
     public FailoverDetector(
@@ -91,6 +94,7 @@ public class FailoverDetector implements SmartLifecycle {
                 check(primary, epoch);
             }
             silentSince.keySet().retainAll(seen);
+            noCandidate.retainAll(seen);
         } catch (RuntimeException e) {
             // The catalog may be down: nothing is decided then; the next round looks again.
             log.warn("failover watch: {}; retrying", e.getMessage());
@@ -105,6 +109,7 @@ public class FailoverDetector implements SmartLifecycle {
         Boolean writable = replication.isWritable(primary, Duration.ofSeconds(1));
         if (Boolean.TRUE.equals(writable)) {
             silentSince.remove(primary.id());
+            noCandidate.remove(primary.id());
             return;
         }
         long now = System.nanoTime();
@@ -123,7 +128,9 @@ public class FailoverDetector implements SmartLifecycle {
                 + (hostSilent
                         ? "its host is silent"
                         : "its host reports it " + primary.state().label());
-        if (operations.automaticFailover(db, primary, properties.hostId(), epoch, why)) {
+        HaOperations.AutomaticFailover outcome =
+                operations.automaticFailover(db, primary, properties.hostId(), epoch, why);
+        if (outcome == HaOperations.AutomaticFailover.RECORDED) {
             log.warn(
                     "node {} of {}: {}; failing over (leader {}, epoch {})",
                     primary.nodeName(),
@@ -132,6 +139,14 @@ public class FailoverDetector implements SmartLifecycle {
                     properties.hostId(),
                     epoch);
             silentSince.remove(primary.id());
+            noCandidate.remove(primary.id());
+        } else if (outcome == HaOperations.AutomaticFailover.NO_CANDIDATE && noCandidate.add(primary.id())) {
+            log.error(
+                    "node {} of {}: {}, but no replica of it is available to be promoted; the node has no"
+                            + " primary until one is (or the old primary returns)",
+                    primary.nodeName(),
+                    db.id(),
+                    why);
         }
     }
 

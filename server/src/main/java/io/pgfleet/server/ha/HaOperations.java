@@ -87,31 +87,53 @@ public class HaOperations {
         return task;
     }
 
+    /** What became of the leader's automatic failover. */
+    public enum AutomaticFailover {
+        /** Recorded: the runner claims it. */
+        RECORDED,
+        /** A switchover or failover of the database is pending or running already. */
+        BUSY,
+        /** The primary moved meanwhile (or is gone). */
+        MOVED,
+        /** No replica of the node is available to be promoted: nothing is recorded. */
+        NO_CANDIDATE
+    }
+
     /**
-     * The fleet leader's automatic failover, fenced with its epoch; false when a switchover or failover
-     * of the database is already pending or running (any other task: the runner claims it once free).
+     * The fleet leader's automatic failover, fenced with its epoch. Recorded once: not while a switchover
+     * or failover of the database is pending or running (any other task: the runner claims it once free),
+     * and not when no replica of the node is available to be promoted.
      */
-    public boolean automaticFailover(DatabaseRow db, InstanceRow primary, String leader, long epoch, String why) {
-        Boolean started = tx.execute(s -> {
+    public AutomaticFailover automaticFailover(
+            DatabaseRow db, InstanceRow primary, String leader, long epoch, String why) {
+        AutomaticFailover outcome = tx.execute(s -> {
             DatabaseRow locked = databases.findForUpdate(db.tenantId(), db.id()).orElse(null);
-            if (locked == null
-                    || tasks.conflicting(db.uuid(), null, true, null)
-                            .filter(t -> t.type() == TaskType.SWITCHOVER || t.type() == TaskType.FAILOVER)
-                            .isPresent()) {
-                return false;
+            if (locked == null) {
+                return AutomaticFailover.MOVED;
+            }
+            if (tasks.hasActiveOfType(db.uuid(), java.util.EnumSet.of(TaskType.SWITCHOVER, TaskType.FAILOVER))) {
+                return AutomaticFailover.BUSY;
             }
             InstanceRow now = repo.find(primary.id()).orElse(null);
             if (now == null || now.isReplica()) {
-                return false; // moved meanwhile
+                return AutomaticFailover.MOVED;
+            }
+            boolean promotable = repo.node(db.uuid(), now.nodeName()).stream()
+                    .anyMatch(i -> !i.id().equals(now.id())
+                            && i.isReplica()
+                            && !i.needsRejoin()
+                            && i.state() == InstanceState.AVAILABLE);
+            if (!promotable) {
+                return AutomaticFailover.NO_CANDIDATE;
             }
             recordFailover(
                     locked,
                     now,
                     new TaskRequest.Failover(primary.nodeName(), primary.id(), null, true, leader, epoch, why));
-            return true;
+            return AutomaticFailover.RECORDED;
         });
         runner.wake();
-        return Boolean.TRUE.equals(started);
+        return outcome;
     }
 
     private TaskRow recordFailover(DatabaseRow db, InstanceRow primary, TaskRequest.Failover request) {

@@ -158,7 +158,8 @@ public class HaWorkflows implements ReplicaWorkflows {
     // ---- switchover ----
 
     /**
-     * ChooseCandidate, StopOldPrimary (clean: its walsenders send every commit first),
+     * ChooseCandidate, CheckpointOldPrimary (so the stop is short), StopOldPrimary (clean: its
+     * walsenders send every commit first),
      * RecordShutdownLsn, AwaitCandidateReplay, Promote, SwapRoles, CreateSlots, then every instance
      * follows the new primary. No acknowledged write is lost: every commit precedes the shutdown
      * checkpoint, which the candidate has replayed before it is promoted.
@@ -180,6 +181,13 @@ public class HaWorkflows implements ReplicaWorkflows {
         List<Step> workflow = new ArrayList<>();
         workflow.add(Step.of("ChooseCandidate", null, c -> chooseCandidate(c, db, transition(taskId, node), false))
                 .doneWhen(c -> transition(taskId, node).candidateId() != null));
+        // Dirty pages written while writers go on: the clean stop's own checkpoint, which they wait for,
+        // then has little left to write.
+        workflow.add(Step.of(
+                        "CheckpointOldPrimary",
+                        () -> "node " + oldLane + ": a checkpoint before the stop, while writers go on",
+                        c -> replication.checkpoint(db, old))
+                .doneWhen(c -> !steps.stateIs(old, InstanceState.AVAILABLE)));
         workflow.add(steps.enter(db, old, InstanceState.STOPPING, "EnterStopping"));
         workflow.add(steps.stopPostgres(db, old, false, "node " + oldLane + ": stopping the old primary cleanly"));
         workflow.add(steps.stopPooler(db, old));

@@ -148,6 +148,9 @@ public class ReplicaSteps {
         InstanceRow primary = primaryOf(db, instance.nodeName());
         String host = replication.address(primary.hostId());
         try {
+            if (replicas.has(rt.postgresVersion(), "pg_rewind")) {
+                replication.checkpoint(db, primary);
+            }
             String said = replicas.rewind(rt, replication.superuserPassword(primary), host, primary.port());
             ctx.log("node " + lane + ": rewound: " + said, Map.of("node", lane, "step", "RewindToPrimary"));
         } catch (PgfleetException e) {

@@ -186,6 +186,21 @@ public class Replication {
         }
     }
 
+    /**
+     * CHECKPOINT on a (just promoted) primary. pg_rewind reads the source's timeline from its control
+     * file, which names the new timeline only after the first checkpoint since the promotion; rewound
+     * against a stale one, a demoted primary fails at start ("requested timeline N does not contain
+     * minimum recovery point ... on timeline 1").
+     */
+    public void checkpoint(DatabaseRow db, InstanceRow primary) {
+        try (Connection c = connect(primary, WORKFLOW_CONNECT);
+                Statement st = c.createStatement()) {
+            st.execute("CHECKPOINT");
+        } catch (SQLException e) {
+            throw failure(primary, db.id(), "checkpointing before a rewind", e);
+        }
+    }
+
     /** Promote: pg_promote, waiting (up to 60 s) until it accepts writes. */
     public void promote(DatabaseRow db, InstanceRow candidate) {
         // Promoted already (the step redone after a crash): pg_promote would fail on a primary.

@@ -277,8 +277,13 @@ public class TaskRunner implements SmartLifecycle {
                 tasks.compareAndSetStatus(task.taskId(), task.status(), TaskStatus.CANCELED);
                 return false;
             }
+            // A failover goes past a task whose coordinator's host is lost: the node must not wait for it.
             if (tasks.conflicting(
-                            task.databaseUuid(), task.instanceId(), task.type().isDatabaseWide(), task.taskId())
+                            task.databaseUuid(),
+                            task.instanceId(),
+                            task.type().isDatabaseWide(),
+                            task.taskId(),
+                            task.type() == io.pgfleet.core.TaskType.FAILOVER)
                     .isPresent()) {
                 return false; // its slot is busy; it stays due and is tried again
             }
