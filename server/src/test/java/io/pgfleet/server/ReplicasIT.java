@@ -268,7 +268,8 @@ class ReplicasIT {
      * the clone, MarkStandby, AwaitStreaming, the old primary's stop and RecordShutdownLsn, Promote,
      * SwapRoles, CreateSlots, RewindToPrimary, MarkRejoined. The second application must be harmless: the
      * switchover completes, no row is lost, the demoted primary streams from the new one. Then the node
-     * is switched over twice more, back and forth, without pause points.
+     * is switched over twice more, back and forth, without pause points, and failed over (forced) with
+     * every step applied twice again.
      */
     @Test
     @Order(5)
@@ -291,20 +292,7 @@ class ReplicasIT {
                     .expect(202)
                     .body();
             awaitTwice(accepted);
-            Set<String> twice = new java.util.TreeSet<>();
-            for (String task : List.of(
-                    created.path("task").path("task_id").asString(),
-                    accepted.path("task").path("task_id").asString())) {
-                for (JsonNode entry : liveApi()
-                        .get("/v1/databases/twice/tasks/" + task + "/log?limit=1000")
-                        .expect(200)
-                        .body()
-                        .path("entries")) {
-                    if (entry.path("fields").has("applied_twice")) {
-                        twice.add(entry.path("fields").path("applied_twice").asString());
-                    }
-                }
-            }
+            Set<String> twice = appliedTwice(created, accepted);
             System.out.println("replicas: steps applied twice: " + twice);
             assertThat(twice)
                     .contains(
@@ -364,6 +352,39 @@ class ReplicasIT {
                 assertThat(query(direct(old), "select count(*) from t")).isEqualTo(rows);
             });
         }
+        // A forced failover with every step applied twice: the node ends with one primary, on host-2, and
+        // the fenced one (host-3) rewound and streaming from it.
+        Files.writeString(fleet.pausePoints(), "twice:twice\n");
+        JsonNode failover;
+        try {
+            failover = liveApi()
+                    .post("/v1/databases/twice/failover", "{\"node\": \"n1\", \"skip_validation\": true}")
+                    .expect(202)
+                    .body();
+            awaitTwice(failover);
+        } finally {
+            Files.writeString(fleet.pausePoints(), "");
+        }
+        assertThat(appliedTwice(failover))
+                .contains(
+                        "ChooseCandidate",
+                        "FenceOldPrimary",
+                        "StopFencedPrimary",
+                        "Promote",
+                        "MakePrimary",
+                        "CreateSlots",
+                        "RewindToPrimary",
+                        "MarkRejoined");
+        JsonNode failedOver = twiceInstanceOn("host-2");
+        assertThat(failedOver.path("role").asString()).isEqualTo("primary");
+        execute(direct(failedOver), "insert into t values (6)");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode old = twiceInstanceOn("host-3");
+            assertThat(old.path("role").asString()).isEqualTo("replica");
+            assertThat(old.path("state").asString()).isEqualTo("available");
+            assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
+            assertThat(query(direct(old), "select count(*) from t")).isEqualTo("6");
+        });
         liveApi()
                 .awaitTask(
                         "twice",
@@ -507,6 +528,24 @@ class ReplicasIT {
         assertThat(status)
                 .as("task " + task + ": " + liveApi().task("twice", task).path("error"))
                 .isEqualTo("completed");
+    }
+
+    /** The steps the tasks applied twice (pause point twice:twice). */
+    private Set<String> appliedTwice(JsonNode... accepted) {
+        Set<String> twice = new java.util.TreeSet<>();
+        for (JsonNode task : accepted) {
+            for (JsonNode entry : liveApi()
+                    .get("/v1/databases/twice/tasks/"
+                            + task.path("task").path("task_id").asString() + "/log?limit=1000")
+                    .expect(200)
+                    .body()
+                    .path("entries")) {
+                if (entry.path("fields").has("applied_twice")) {
+                    twice.add(entry.path("fields").path("applied_twice").asString());
+                }
+            }
+        }
+        return twice;
     }
 
     private JsonNode twiceInstanceOn(String host) {
