@@ -6,23 +6,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgfleet.server.support.Api;
 import io.pgfleet.server.support.CatalogPostgres;
-import io.pgfleet.server.support.ServerProcess;
-import io.pgfleet.server.support.ServerUnderTest;
+import io.pgfleet.server.support.Postgres;
+import io.pgfleet.server.support.ReplicaFleet;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -42,99 +34,25 @@ import tools.jackson.databind.JsonNode;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LowLevelCloneIT {
     private static final String PW = "clone-owner-pw";
+    private static final Postgres.Login OWNER = Postgres.login("owner", PW, 30);
     private static final Duration TASK_BOUND = Duration.ofMinutes(4);
-    private final List<Path> homes = new ArrayList<>();
-    private final List<ServerProcess> hosts = new ArrayList<>();
-    private CatalogPostgres catalog;
+    private ReplicaFleet fleet;
 
     @BeforeAll
     void startFleet() throws Exception {
         assumeTrue(CatalogPostgres.isInstalled(), "the fleet's catalog needs Debian's postgresql-15");
-        catalog = CatalogPostgres.start(ServerUnderTest.port(7670));
-        Files.createDirectories(Path.of("target/it-logs"));
-        byte[] key = new byte[32];
-        new java.security.SecureRandom().nextBytes(key);
-        for (int i = 1; i <= 3; i++) {
-            Path home = ServerUnderTest.newHome("llc" + i);
-            homes.add(home);
-            Path secrets = Files.createDirectories(home.resolve("secrets"));
-            Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
-            Files.write(secrets.resolve("secret.key"), key);
-            Files.setPosixFilePermissions(secrets.resolve("secret.key"), PosixFilePermissions.fromString("rw-------"));
-        }
-        List<CompletableFuture<ServerProcess>> starting = new ArrayList<>();
-        for (int i = 1; i <= 3; i++) {
-            int host = i;
-            starting.add(CompletableFuture.supplyAsync(() -> launch(host)));
-        }
-        for (CompletableFuture<ServerProcess> host : starting) {
-            hosts.add(host.join());
-        }
-    }
-
-    private ServerProcess launch(int host) {
-        Path log = Path.of("target/it-logs")
-                .resolve(
-                        "lowlevelclone-host-" + host + "-" + homes.get(host - 1).getFileName() + ".log");
-        return ServerProcess.launchSharingKey(
-                homes.get(host - 1),
-                log,
-                "127.0.0." + host,
-                List.of("-XX:+UseSerialGC"),
-                List.of(
-                        "--host-id",
-                        "host-" + host,
-                        "--catalog-url",
-                        catalog.jdbcUrl(),
-                        "--catalog-user",
-                        "pgfleet",
-                        "--advertise-host",
-                        "127.0.0." + host,
-                        "--listen-addresses",
-                        "127.0.0." + host,
-                        "--port-range",
-                        ServerUnderTest.port(7640) + "-" + ServerUnderTest.port(7669)),
-                this::adminKey);
-    }
-
-    private String adminKey() {
-        return await().atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(100))
-                .until(
-                        () -> homes.stream()
-                                .map(h -> h.resolve("secrets").resolve("admin.key"))
-                                .filter(Files::exists)
-                                .map(f -> ServerProcess.read(f).trim())
-                                .filter(k -> !k.isEmpty())
-                                .findFirst()
-                                .orElse(null),
-                        java.util.Objects::nonNull);
+        fleet = ReplicaFleet.start("lowlevelclone", 7670, 7640, 7669, true);
     }
 
     @AfterAll
-    void stopFleet() throws Exception {
-        for (ServerProcess host : hosts) {
-            if (host.isAlive()) {
-                host.kill();
-            }
-        }
-        for (Path home : homes) {
-            for (String dir : ServerProcess.postmastersUnder(home)) {
-                Path pidFile = Path.of(dir).resolve("postmaster.pid");
-                if (Files.exists(pidFile)) {
-                    String pid = Files.readAllLines(pidFile).get(0).trim();
-                    new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor();
-                }
-            }
-            ServerUnderTest.cleanUp(home);
-        }
-        if (catalog != null) {
-            catalog.close();
+    void stopFleet() {
+        if (fleet != null) {
+            fleet.close();
         }
     }
 
     private Api api(int host) {
-        return hosts.get(host - 1).api();
+        return fleet.api(host);
     }
 
     @Test
@@ -150,13 +68,13 @@ class LowLevelCloneIT {
         JsonNode primary = instance("ll", "primary");
         JsonNode replica = instance("ll", "replica");
         assertThat(primary.path("postgres").path("version").asString()).startsWith("17");
-        execute(url(primary), "create table t (id bigint primary key)", "insert into t values (1), (2), (3)");
+        OWNER.execute(url(primary), "create table t (id bigint primary key)", "insert into t values (1), (2), (3)");
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> assertThat(query(url(replica), "select count(*) from t"))
+                .untilAsserted(() -> assertThat(OWNER.query(url(replica), "select count(*) from t"))
                         .isEqualTo("3"));
         SQLException refused = null;
         try {
-            execute(url(replica), "insert into t values (99)");
+            OWNER.execute(url(replica), "insert into t values (99)");
         } catch (SQLException e) {
             refused = e;
         }
@@ -168,13 +86,13 @@ class LowLevelCloneIT {
                                 .path("state")
                                 .asString())
                         .isEqualTo("streaming"));
-        Path data = homes.get(1)
+        Path data = fleet.home(2)
                 .resolve("instances")
                 .resolve(replica.path("id").asString())
                 .resolve("data");
         assertThat(Files.getPosixFilePermissions(data)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
         assertThat(data.resolve("standby.signal")).exists();
-        assertThat(homes.get(1)
+        assertThat(fleet.home(2)
                         .resolve("instances")
                         .resolve(replica.path("id").asString())
                         .resolve("clone.incomplete"))
@@ -210,36 +128,49 @@ class LowLevelCloneIT {
                 .body();
         awaitCompleted(api(2), "seed", created);
         JsonNode n1 = node("seed", "n1");
-        execute(
+        OWNER.execute(
                 url(n1),
                 "create table t (id bigint primary key, note text)",
                 "insert into t select g, 'row ' || g from generate_series(1, 1000) g");
-        JsonNode updated = api(1).post(
-                        "/v1/databases/seed",
-                        "{\"spec\": "
-                                + spec.formatted(
-                                        PW, ", {\"name\": \"n2\", \"host_ids\": [\"host-3\"], \"source_node\": \"n1\"}")
-                                + "}")
-                .expect(202)
-                .body();
-        String log = awaitCompleted(api(1), "seed", updated);
+        // Every step of the seeding applied twice in a row, as one redone after a crash: harmless.
+        Files.writeString(fleet.pausePoints(), "twice:seed\n");
+        String log;
+        try {
+            JsonNode updated = api(1).post(
+                            "/v1/databases/seed",
+                            "{\"spec\": "
+                                    + spec.formatted(
+                                            PW,
+                                            ", {\"name\": \"n2\", \"host_ids\": [\"host-3\"], \"source_node\": \"n1\"}")
+                                    + "}")
+                    .expect(202)
+                    .body();
+            log = awaitCompleted(api(1), "seed", updated);
+        } finally {
+            Files.writeString(fleet.pausePoints(), "");
+        }
         assertThat(log)
-                .contains("SeedFromNode")
+                .contains("\"applied_twice\":\"SeedFromNode\"")
+                .contains("\"applied_twice\":\"PromoteSeed\"")
+                .contains("\"applied_twice\":\"DropSeedSlot\"")
                 .contains("low-level backup API")
                 .contains("promoted");
         JsonNode n2 = node("seed", "n2");
         assertThat(n2.path("host_id").asString()).isEqualTo("host-3");
-        assertThat(query(url(n2), "select count(*) from t")).isEqualTo("1000");
-        assertThat(query(url(n2), "select pg_is_in_recovery()")).isEqualTo("f");
-        assertThat(Long.parseLong(query(url(n2), "select substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"), 16))
+        assertThat(OWNER.query(url(n2), "select count(*) from t")).isEqualTo("1000");
+        assertThat(OWNER.query(url(n2), "select pg_is_in_recovery()")).isEqualTo("f");
+        assertThat(Long.parseLong(
+                        OWNER.query(url(n2), "select substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"), 16))
                 .as("n2's timeline")
                 .isGreaterThan(1);
-        execute(url(n2), "insert into t values (5001, 'only on n2')");
-        execute(url(n1), "insert into t values (5002, 'only on n1')");
-        assertThat(query(url(n2), "select count(*) from t")).isEqualTo("1001");
-        assertThat(query(url(n1), "select count(*) from t where id = 5001")).isEqualTo("0");
-        assertThat(query(url(n1), "select count(*) from pg_replication_slots")).isEqualTo("0");
-        Path data = homes.get(2)
+        OWNER.execute(url(n2), "insert into t values (5001, 'only on n2')");
+        OWNER.execute(url(n1), "insert into t values (5002, 'only on n1')");
+        assertThat(OWNER.query(url(n2), "select count(*) from t")).isEqualTo("1001");
+        assertThat(OWNER.query(url(n1), "select count(*) from t where id = 5001"))
+                .isEqualTo("0");
+        assertThat(OWNER.query(url(n1), "select count(*) from pg_replication_slots"))
+                .isEqualTo("0");
+        Path data = fleet.home(3)
                 .resolve("instances")
                 .resolve(n2.path("id").asString())
                 .resolve("data");
@@ -266,7 +197,7 @@ class LowLevelCloneIT {
         await().atMost(TASK_BOUND)
                 .pollInterval(Duration.ofMillis(20))
                 .until(() -> api(1).get(logPath).body().toString().contains("cloning the replica"));
-        Path instances = homes.get(1).resolve("instances");
+        Path instances = fleet.home(2).resolve("instances");
         await().atMost(Duration.ofSeconds(10))
                 .pollInterval(Duration.ofMillis(5))
                 .until(() -> {
@@ -276,12 +207,12 @@ class LowLevelCloneIT {
                                 && Files.isDirectory(d.resolve("data")));
                     }
                 });
-        hosts.get(1).kill();
+        fleet.host(2).kill();
         String replicaId = instance("crash", "replica").path("id").asString();
         assertThat(instances.resolve(replicaId).resolve("clone.incomplete"))
                 .as("the copy was cut off")
                 .exists();
-        hosts.set(1, launch(2));
+        fleet.set(2, fleet.launch(2));
         String log = awaitEnded(api(1), "crash", accepted);
         if (log.contains("became unreachable before its part of this task finished")) {
             // Another host coordinated the task and failed it while host-2 was silent: the half copy is
@@ -295,9 +226,9 @@ class LowLevelCloneIT {
         assertThat(instances.resolve(replicaId).resolve("clone.incomplete")).doesNotExist();
         JsonNode primary = instance("crash", "primary");
         JsonNode replica = instance("crash", "replica");
-        execute(url(primary), "create table t (id int)", "insert into t values (1)");
+        OWNER.execute(url(primary), "create table t (id int)", "insert into t values (1)");
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> assertThat(query(url(replica), "select count(*) from t"))
+                .untilAsserted(() -> assertThat(OWNER.query(url(replica), "select count(*) from t"))
                         .isEqualTo("1"));
     }
 
@@ -321,7 +252,7 @@ class LowLevelCloneIT {
             String status = api.task(database, taskId).path("status").asString();
             return status.equals("completed") || status.equals("failed") || status.equals("canceled");
         });
-        String log = api.get("/v1/databases/" + database + "/tasks/" + taskId + "/log")
+        String log = api.get("/v1/databases/" + database + "/tasks/" + taskId + "/log?limit=1000")
                 .expect(200)
                 .body()
                 .toString();
@@ -348,31 +279,5 @@ class LowLevelCloneIT {
         String host = instance.path("host_id").asString();
         return "jdbc:postgresql://127.0.0." + host.substring(host.lastIndexOf('-') + 1) + ":"
                 + instance.path("port").asInt() + "/app";
-    }
-
-    private static Connection connect(String url) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "owner");
-        props.setProperty("password", PW);
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "30");
-        return DriverManager.getConnection(url, props);
-    }
-
-    private static void execute(String url, String... sql) throws SQLException {
-        try (Connection c = connect(url);
-                Statement st = c.createStatement()) {
-            for (String s : sql) {
-                st.execute(s);
-            }
-        }
-    }
-
-    private static String query(String url, String sql) throws SQLException {
-        try (Connection c = connect(url);
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
-        }
     }
 }

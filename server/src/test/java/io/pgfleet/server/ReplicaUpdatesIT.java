@@ -6,12 +6,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgfleet.server.support.Api;
 import io.pgfleet.server.support.CatalogPostgres;
+import io.pgfleet.server.support.Postgres;
 import io.pgfleet.server.support.ReplicaFleet;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,6 +44,7 @@ import tools.jackson.databind.JsonNode;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicaUpdatesIT {
     private static final String PW = "upd-owner-pw";
+    private static final Postgres.Login OWNER = Postgres.login("owner", PW, 10);
     private ReplicaFleet fleet;
     private String replicaOnHost3;
 
@@ -51,6 +52,26 @@ class ReplicaUpdatesIT {
     void startFleet() throws Exception {
         assumeTrue(CatalogPostgres.isInstalled(), "the replica test needs Debian's postgresql-15");
         fleet = ReplicaFleet.start("replupd", 8140, 8100, 8139);
+        // Every step of every task of database upd is applied twice in a row (test 6 excepted), as a step
+        // redone after a crash cut it off before its record would be: the second one must change nothing.
+        Files.writeString(fleet.pausePoints(), "twice:upd\n");
+    }
+
+    /** The steps a task of database upd applied twice. */
+    private Set<String> appliedTwice(JsonNode accepted) {
+        Set<String> twice = new java.util.TreeSet<>();
+        fleet.api(1)
+                .get("/v1/databases/upd/tasks/"
+                        + accepted.path("task").path("task_id").asString() + "/log?limit=1000")
+                .expect(200)
+                .body()
+                .path("entries")
+                .forEach(e -> {
+                    if (e.path("fields").has("applied_twice")) {
+                        twice.add(e.path("fields").path("applied_twice").asString());
+                    }
+                });
+        return twice;
     }
 
     @AfterAll
@@ -78,7 +99,7 @@ class ReplicaUpdatesIT {
                 .expect(202)
                 .body();
         fleet.api(1).awaitTask("upd", accepted);
-        execute(primaryUrl(), "create table t (id bigint primary key)", "insert into t values (1), (2), (3)");
+        OWNER.execute(primaryUrl(), "create table t (id bigint primary key)", "insert into t values (1), (2), (3)");
         assertThat(instances()).hasSize(2);
     }
 
@@ -98,6 +119,14 @@ class ReplicaUpdatesIT {
         assertThat(added.get(0).path("host_id").asString()).isEqualTo("host-3");
         replicaOnHost3 = added.get(0).path("instance_id").asString();
         fleet.api(2).awaitTask("upd", accepted);
+        assertThat(appliedTwice(accepted))
+                .contains(
+                        "PrepareNewReplicas",
+                        "CloneFromPrimary",
+                        "MarkStandby",
+                        "AwaitStreaming",
+                        "ReportNewReplicas",
+                        "ReloadStreamingSettings");
 
         JsonNode replica = instanceById(replicaOnHost3);
         assertThat(replica.path("role").asString()).isEqualTo("replica");
@@ -108,12 +137,12 @@ class ReplicaUpdatesIT {
                             .path("state")
                             .asString())
                     .isEqualTo("streaming");
-            assertThat(query(direct(replica), "select count(*) from t")).isEqualTo("3");
+            assertThat(OWNER.query(direct(replica), "select count(*) from t")).isEqualTo("3");
         });
         assertThat(slotsOnPrimary()).contains(slot(replicaOnHost3));
-        execute(primaryUrl(), "insert into t values (4)");
+        OWNER.execute(primaryUrl(), "insert into t values (4)");
         await().atMost(Duration.ofSeconds(10))
-                .untilAsserted(() -> assertThat(query(direct(replica), "select count(*) from t"))
+                .untilAsserted(() -> assertThat(OWNER.query(direct(replica), "select count(*) from t"))
                         .isEqualTo("4"));
     }
 
@@ -139,6 +168,7 @@ class ReplicaUpdatesIT {
         assertThat(removed).hasSize(1);
         assertThat(removed.get(0).path("instance_id").asString()).isEqualTo(replicaOnHost3);
         fleet.api(3).awaitTask("upd", accepted);
+        assertThat(appliedTwice(accepted)).contains("DropReplicaSlots");
         assertThat(instances())
                 .hasSize(2)
                 .noneMatch(i -> i.path("host_id").asString().equals("host-3"));
@@ -173,6 +203,8 @@ class ReplicaUpdatesIT {
     @Test
     @Order(6)
     void aSettingNeedingARestartRestartsTheReplicaFirstThenSwitchesOverWithoutLosingARow() throws Exception {
+        // The writer's stall is measured as in production: steps applied once (test 8 applies them twice).
+        Files.writeString(fleet.pausePoints(), "");
         JsonNode before = primaryInstance();
         assertThat(before.path("host_id").asString()).isEqualTo("host-1");
         Writer writer = new Writer();
@@ -200,7 +232,7 @@ class ReplicaUpdatesIT {
         String taskId = accepted.path("task").path("task_id").asString();
         List<String> log = new ArrayList<>();
         fleet.api(1)
-                .get("/v1/databases/upd/tasks/" + taskId + "/log")
+                .get("/v1/databases/upd/tasks/" + taskId + "/log?limit=1000")
                 .expect(200)
                 .body()
                 .path("entries")
@@ -223,11 +255,11 @@ class ReplicaUpdatesIT {
                 assertThat(i.path("pending_restart").asBoolean())
                         .as(i.toString())
                         .isFalse();
-                assertThat(query(direct(i), "show shared_buffers")).isEqualTo("64MB");
+                assertThat(OWNER.query(direct(i), "show shared_buffers")).isEqualTo("64MB");
             }
         });
         Set<Long> present = new HashSet<>();
-        try (Connection c = connect(primaryUrl());
+        try (Connection c = OWNER.connect(primaryUrl());
                 Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select id from t")) {
             while (rs.next()) {
@@ -265,6 +297,44 @@ class ReplicaUpdatesIT {
         // Reported once in the fleet: by the primary's host, not by the replica's.
         int replicaHost = Integer.parseInt(replica.path("host_id").asString().substring(5));
         assertThat(scrape(fleet.api(replicaHost))).doesNotContain("pgfleet_replica_lag_bytes" + labels);
+    }
+
+    /** A rolling restart (replica, switchover, old primary) with every step applied twice in a row. */
+    @Test
+    @Order(8)
+    void aRollingRestartWithEveryStepAppliedTwiceEndsOnTheNewSettings() throws Exception {
+        Files.writeString(fleet.pausePoints(), "twice:upd\n");
+        try {
+            JsonNode accepted = fleet.api(1)
+                    .post("/v1/databases/upd", spec("\"host-1\", \"host-2\"", "\"shared_buffers\": \"48MB\""))
+                    .expect(202)
+                    .body();
+            fleet.api(1).awaitTask("upd", accepted);
+            assertThat(appliedTwice(accepted))
+                    .contains(
+                            "RollingEnterRestarting",
+                            "RollingRestartPostgres",
+                            "RollingMarkRestarted",
+                            "RollingReadPendingRestart",
+                            "RollingCheckpointOldPrimary(n1)",
+                            "RollingPromote(n1)",
+                            "RollingSwapRoles(n1)",
+                            "RollingRewindToPrimary",
+                            "RollingMarkRejoined");
+        } finally {
+            Files.writeString(fleet.pausePoints(), "");
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(instances()).hasSize(2);
+            for (JsonNode i : instances()) {
+                assertThat(i.path("state").asString()).as(i.toString()).isEqualTo("available");
+                assertThat(i.path("pending_restart").asBoolean())
+                        .as(i.toString())
+                        .isFalse();
+                assertThat(OWNER.query(direct(i), "show shared_buffers")).isEqualTo("48MB");
+            }
+        });
+        assertThat(OWNER.query(primaryUrl(), "select count(*) >= 4 from t")).isEqualTo("t");
     }
 
     // ---- helpers ----
@@ -310,7 +380,7 @@ class ReplicaUpdatesIT {
 
     private List<String> slotsOnPrimary() throws SQLException {
         List<String> slots = new ArrayList<>();
-        try (Connection c = connect(direct(primaryInstance()));
+        try (Connection c = OWNER.connect(direct(primaryInstance()));
                 Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select slot_name from pg_replication_slots")) {
             while (rs.next()) {
@@ -356,7 +426,7 @@ class ReplicaUpdatesIT {
             while (running.get()) {
                 try {
                     if (c == null) {
-                        c = connect(url);
+                        c = OWNER.connect(url);
                     }
                     try (PreparedStatement ps = c.prepareStatement("insert into t values (?)")) {
                         ps.setLong(1, next);
@@ -397,32 +467,6 @@ class ReplicaUpdatesIT {
         void stopAndJoin() throws InterruptedException {
             running.set(false);
             join(30_000);
-        }
-    }
-
-    private static Connection connect(String url) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "owner");
-        props.setProperty("password", PW);
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "10");
-        return DriverManager.getConnection(url, props);
-    }
-
-    private static void execute(String url, String... sql) throws SQLException {
-        try (Connection c = connect(url);
-                Statement st = c.createStatement()) {
-            for (String s : sql) {
-                st.execute(s);
-            }
-        }
-    }
-
-    private static String query(String url, String sql) throws SQLException {
-        try (Connection c = connect(url);
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
         }
     }
 }

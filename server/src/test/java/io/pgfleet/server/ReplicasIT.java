@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgfleet.server.support.Api;
 import io.pgfleet.server.support.CatalogPostgres;
+import io.pgfleet.server.support.Postgres;
 import io.pgfleet.server.support.ReplicaFleet;
 import io.pgfleet.server.support.ServerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -19,7 +19,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -44,6 +43,7 @@ import tools.jackson.databind.JsonNode;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicasIT {
     private static final String PW = "ha-owner-pw";
+    private static final Postgres.Login OWNER = Postgres.login("owner", PW, 10);
     private ReplicaFleet fleet;
 
     private final List<String> violations = new CopyOnWriteArrayList<>();
@@ -95,7 +95,7 @@ class ReplicasIT {
                 .singleElement()
                 .satisfies(p -> assertThat(p.path("host_id").asString()).isEqualTo("host-1"));
         startChecker();
-        execute(primaryUrl(), "create table t (id bigint primary key)", "insert into t values (1), (2), (3)");
+        OWNER.execute(primaryUrl(), "create table t (id bigint primary key)", "insert into t values (1), (2), (3)");
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             JsonNode now = api(3).database("ha");
             for (JsonNode instance : now.path("instances")) {
@@ -112,11 +112,11 @@ class ReplicasIT {
             if (instance.path("role").asString().equals("replica")) {
                 String url = direct(instance);
                 await().atMost(Duration.ofSeconds(10))
-                        .untilAsserted(() ->
-                                assertThat(query(url, "select count(*) from t")).isEqualTo("3"));
+                        .untilAsserted(() -> assertThat(OWNER.query(url, "select count(*) from t"))
+                                .isEqualTo("3"));
                 SQLException refused = null;
                 try {
-                    execute(url, "insert into t values (99)");
+                    OWNER.execute(url, "insert into t values (99)");
                 } catch (SQLException e) {
                     refused = e;
                 }
@@ -129,7 +129,7 @@ class ReplicasIT {
         JsonNode node = connection.path("nodes").get(0);
         assertThat(node.path("primary_url").asString()).contains("target_session_attrs=read-write");
         assertThat(node.path("read_only_url").asString()).contains("target_session_attrs=read-only");
-        assertThat(query(primaryUrl(), "select inet_server_addr()::text")).startsWith("127.0.0.1");
+        assertThat(OWNER.query(primaryUrl(), "select inet_server_addr()::text")).startsWith("127.0.0.1");
     }
 
     @Test
@@ -256,8 +256,9 @@ class ReplicasIT {
         });
         String url = direct(instanceById(oldId));
         await().atMost(Duration.ofSeconds(20))
-                .untilAsserted(() -> assertThat(query(url, "select count(*) >= " + writer.acked.size() + " from t"))
-                        .isEqualTo("t"));
+                .untilAsserted(
+                        () -> assertThat(OWNER.query(url, "select count(*) >= " + writer.acked.size() + " from t"))
+                                .isEqualTo("t"));
         assertThat(violations).isEmpty();
         assertThat(checks.get()).isPositive();
     }
@@ -286,7 +287,7 @@ class ReplicasIT {
             awaitTwice(created);
             JsonNode before = twiceInstanceOn("host-2");
             assertThat(before.path("role").asString()).isEqualTo("primary");
-            execute(direct(before), "create table t (id bigint primary key)", "insert into t values (1), (2)");
+            OWNER.execute(direct(before), "create table t (id bigint primary key)", "insert into t values (1), (2)");
             JsonNode accepted = liveApi()
                     .post("/v1/databases/twice/switchover", "{\"node\": \"n1\"}")
                     .expect(202)
@@ -311,13 +312,13 @@ class ReplicasIT {
                             "MarkRejoined");
             JsonNode primary = twiceInstanceOn("host-3");
             assertThat(primary.path("role").asString()).isEqualTo("primary");
-            execute(direct(primary), "insert into t values (3)");
+            OWNER.execute(direct(primary), "insert into t values (3)");
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 JsonNode old = twiceInstanceOn("host-2");
                 assertThat(old.path("role").asString()).isEqualTo("replica");
                 assertThat(old.path("state").asString()).isEqualTo("available");
                 assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
-                assertThat(query(direct(old), "select count(*) from t")).isEqualTo("3");
+                assertThat(OWNER.query(direct(old), "select count(*) from t")).isEqualTo("3");
             });
         } finally {
             Files.writeString(fleet.pausePoints(), "");
@@ -329,7 +330,7 @@ class ReplicasIT {
             String to = round == 2 ? "host-2" : "host-3";
             // Pages the replica has replayed and not yet written: its checkpoint after the promotion
             // takes long, so the next rewind reads a control file that may still name the old timeline.
-            execute(
+            OWNER.execute(
                     direct(twiceInstanceOn(from)),
                     "create table if not exists filler (x bigint)",
                     "insert into filler select generate_series(1, 100000)");
@@ -342,14 +343,14 @@ class ReplicasIT {
             assertThat(primary.path("role").asString())
                     .as("switchover " + round)
                     .isEqualTo("primary");
-            execute(direct(primary), "insert into t values (" + (round + 2) + ")");
+            OWNER.execute(direct(primary), "insert into t values (" + (round + 2) + ")");
             String rows = Integer.toString(round + 2);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 JsonNode old = twiceInstanceOn(from);
                 assertThat(old.path("role").asString()).isEqualTo("replica");
                 assertThat(old.path("state").asString()).isEqualTo("available");
                 assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
-                assertThat(query(direct(old), "select count(*) from t")).isEqualTo(rows);
+                assertThat(OWNER.query(direct(old), "select count(*) from t")).isEqualTo(rows);
             });
         }
         // A forced failover with every step applied twice: the node ends with one primary, on host-2, and
@@ -377,13 +378,13 @@ class ReplicasIT {
                         "MarkRejoined");
         JsonNode failedOver = twiceInstanceOn("host-2");
         assertThat(failedOver.path("role").asString()).isEqualTo("primary");
-        execute(direct(failedOver), "insert into t values (6)");
+        OWNER.execute(direct(failedOver), "insert into t values (6)");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode old = twiceInstanceOn("host-3");
             assertThat(old.path("role").asString()).isEqualTo("replica");
             assertThat(old.path("state").asString()).isEqualTo("available");
             assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
-            assertThat(query(direct(old), "select count(*) from t")).isEqualTo("6");
+            assertThat(OWNER.query(direct(old), "select count(*) from t")).isEqualTo("6");
         });
         liveApi()
                 .awaitTask(
@@ -463,8 +464,8 @@ class ReplicasIT {
                                 .orElse(null),
                         java.util.Objects::nonNull);
         String url = direct(promoted);
-        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> execute(url, "select 1"));
-        assertThat(query(url, "select not pg_is_in_recovery()")).isEqualTo("t");
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> OWNER.execute(url, "select 1"));
+        assertThat(OWNER.query(url, "select not pg_is_in_recovery()")).isEqualTo("t");
         System.out.println("replicas: coordinator host-" + coordinator + " and primary host-" + primaryHost
                 + " lost during the create: writable primary on "
                 + promoted.path("host_id").asString() + " after "
@@ -494,7 +495,7 @@ class ReplicasIT {
                     long writable = 0;
                     for (JsonNode i : lostInstances()) {
                         try {
-                            if ("t".equals(query(direct(i), "select not pg_is_in_recovery()"))) {
+                            if ("t".equals(OWNER.query(direct(i), "select not pg_is_in_recovery()"))) {
                                 writable++;
                             }
                         } catch (SQLException e) {
@@ -505,7 +506,7 @@ class ReplicasIT {
                             .as("instances of lost accepting writes")
                             .isEqualTo(1);
                 });
-        assertThat(query(url, "select not pg_is_in_recovery()")).isEqualTo("t");
+        assertThat(OWNER.query(url, "select not pg_is_in_recovery()")).isEqualTo("t");
     }
 
     private List<JsonNode> lostInstances() {
@@ -605,7 +606,7 @@ class ReplicasIT {
 
     private void assertAllAcknowledgedRowsOn(Writer writer) throws SQLException {
         Set<Long> present = ConcurrentHashMap.newKeySet();
-        try (Connection c = connect(primaryUrl());
+        try (Connection c = OWNER.connect(primaryUrl());
                 Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select id from t")) {
             while (rs.next()) {
@@ -625,7 +626,7 @@ class ReplicasIT {
                     while (checking.get()) {
                         List<String> writable = new ArrayList<>();
                         for (JsonNode i : watched) {
-                            try (Connection c = connect(direct(i));
+                            try (Connection c = OWNER.connect(direct(i));
                                     Statement st = c.createStatement();
                                     ResultSet rs = st.executeQuery("select not pg_is_in_recovery()")) {
                                 rs.next();
@@ -676,7 +677,7 @@ class ReplicasIT {
             while (running.get()) {
                 try {
                     if (c == null) {
-                        c = connect(primaryUrl());
+                        c = OWNER.connect(primaryUrl());
                     }
                     String server;
                     try (PreparedStatement ps =
@@ -723,32 +724,6 @@ class ReplicasIT {
 
         long maxStallMs() {
             return maxStallNanos / 1_000_000;
-        }
-    }
-
-    private static Connection connect(String url) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "owner");
-        props.setProperty("password", PW);
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "10");
-        return DriverManager.getConnection(url, props);
-    }
-
-    private static void execute(String url, String... sql) throws SQLException {
-        try (Connection c = connect(url);
-                Statement st = c.createStatement()) {
-            for (String s : sql) {
-                st.execute(s);
-            }
-        }
-    }
-
-    private static String query(String url, String sql) throws SQLException {
-        try (Connection c = connect(url);
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
         }
     }
 }

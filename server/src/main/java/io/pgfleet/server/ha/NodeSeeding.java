@@ -102,7 +102,7 @@ class NodeSeeding {
 
     /**
      * Started with the source's superuser password (the copy has it), promoted, and the superuser given
-     * the new instance's own password. A resumed step finds it running and promoted, and only sets it.
+     * the new instance's own password. Redone, it finds the instance answering to its own password: done.
      */
     private void promote(
             io.pgfleet.server.tasks.TaskContext ctx,
@@ -111,6 +111,9 @@ class NodeSeeding {
             String sourceNode,
             String lane) {
         InstanceRuntime own = lanes.runtime(db, instance);
+        if (agent.isRunning(own) && agent.answers(own)) {
+            return; // promoted and given its own password already (the step redone)
+        }
         InstanceRow source = lanes.primaryOf(db, sourceNode);
         InstanceRuntime asCopy = new InstanceRuntime(
                 own.id(),

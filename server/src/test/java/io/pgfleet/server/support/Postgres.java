@@ -43,6 +43,39 @@ public final class Postgres {
         }
     }
 
+    /** A user's login, for instances named by JDBC URL (a fleet's instances listen on several addresses). */
+    public static Login login(String user, String password, int socketTimeoutSeconds) {
+        return new Login(user, password, socketTimeoutSeconds);
+    }
+
+    public record Login(String user, String password, int socketTimeoutSeconds) {
+        public Connection connect(String url) throws SQLException {
+            Properties props = new Properties();
+            props.setProperty("user", user);
+            props.setProperty("password", password);
+            props.setProperty("connectTimeout", "5");
+            props.setProperty("socketTimeout", Integer.toString(socketTimeoutSeconds));
+            return DriverManager.getConnection(url, props);
+        }
+
+        /** Runs each statement, in order, on one connection. */
+        public void execute(String url, String... sql) throws SQLException {
+            try (Connection c = connect(url);
+                    Statement st = c.createStatement()) {
+                for (String s : sql) {
+                    st.execute(s);
+                }
+            }
+        }
+
+        /** The first column of the first row (null when there is none). */
+        public String query(String url, String sql) throws SQLException {
+            try (Connection c = connect(url)) {
+                return queryOne(c, sql);
+            }
+        }
+    }
+
     /** Whether something accepts TCP connections on the port (loopback). */
     public static boolean isListening(int port) {
         try (java.net.Socket socket = new java.net.Socket()) {

@@ -27,9 +27,13 @@ public final class ReplicaFleet implements AutoCloseable {
     private final List<Path> logs = new ArrayList<>();
     private final Path pausePoints;
     private final CatalogPostgres catalog;
+    /** Whether the hosts run the bundled PostgreSQL (no pg_basebackup, no pg_rewind) instead of the system's 15. */
+    private final boolean bundled;
 
-    private ReplicaFleet(String name, int catalogPort, int rangeFirst, int rangeLast) throws IOException {
+    private ReplicaFleet(String name, int catalogPort, int rangeFirst, int rangeLast, boolean bundled)
+            throws IOException {
         this.name = name;
+        this.bundled = bundled;
         this.rangeFirst = rangeFirst;
         this.rangeLast = rangeLast;
         this.catalog = CatalogPostgres.start(ServerUnderTest.port(catalogPort));
@@ -48,7 +52,13 @@ public final class ReplicaFleet implements AutoCloseable {
      * port(rangeLast) on each); {@code name} prefixes homes and logs.
      */
     public static ReplicaFleet start(String name, int catalogPort, int rangeFirst, int rangeLast) throws IOException {
-        ReplicaFleet fleet = new ReplicaFleet(name, catalogPort, rangeFirst, rangeLast);
+        return start(name, catalogPort, rangeFirst, rangeLast, false);
+    }
+
+    /** As {@link #start(String, int, int, int)}, on the bundled PostgreSQL when {@code bundled}. */
+    public static ReplicaFleet start(String name, int catalogPort, int rangeFirst, int rangeLast, boolean bundled)
+            throws IOException {
+        ReplicaFleet fleet = new ReplicaFleet(name, catalogPort, rangeFirst, rangeLast, bundled);
         try {
             fleet.startHosts();
         } catch (RuntimeException | IOException e) {
@@ -97,31 +107,33 @@ public final class ReplicaFleet implements AutoCloseable {
     /** Starts host {@code i} (1-3) on its home and waits for its health; it is not recorded as the host. */
     public ServerProcess launch(int i) {
         String address = "127.0.0." + i;
+        List<String> arguments = new ArrayList<>(List.of(
+                "--host-id",
+                "host-" + i,
+                "--catalog-url",
+                catalog.jdbcUrl(),
+                "--catalog-user",
+                "pgfleet",
+                "--advertise-host",
+                address,
+                "--listen-addresses",
+                address,
+                "--port-range",
+                ServerUnderTest.port(rangeFirst) + "-" + ServerUnderTest.port(rangeLast),
+                "--host-timeout",
+                "5s",
+                "--failover-grace",
+                "3s"));
+        if (!bundled) {
+            arguments.addAll(List.of("--pg-bin-dir", CatalogPostgres.BIN.toString()));
+        }
         return ServerProcess.launchSharingKey(
                 homes.get(i - 1),
                 logs.get(i - 1),
                 address,
                 // The serial collector: fewer threads for three JVMs starting at once on two cores.
                 List.of("-XX:+UseSerialGC", "-Dpgfleet.test-pause-at-step=@" + pausePoints),
-                List.of(
-                        "--host-id",
-                        "host-" + i,
-                        "--catalog-url",
-                        catalog.jdbcUrl(),
-                        "--catalog-user",
-                        "pgfleet",
-                        "--advertise-host",
-                        address,
-                        "--listen-addresses",
-                        address,
-                        "--port-range",
-                        ServerUnderTest.port(rangeFirst) + "-" + ServerUnderTest.port(rangeLast),
-                        "--host-timeout",
-                        "5s",
-                        "--failover-grace",
-                        "3s",
-                        "--pg-bin-dir",
-                        CatalogPostgres.BIN.toString()),
+                arguments,
                 this::adminKey);
     }
 
