@@ -313,13 +313,7 @@ class ReplicasIT {
             JsonNode primary = twiceInstanceOn("host-3");
             assertThat(primary.path("role").asString()).isEqualTo("primary");
             OWNER.execute(direct(primary), "insert into t values (3)");
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                JsonNode old = twiceInstanceOn("host-2");
-                assertThat(old.path("role").asString()).isEqualTo("replica");
-                assertThat(old.path("state").asString()).isEqualTo("available");
-                assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
-                assertThat(OWNER.query(direct(old), "select count(*) from t")).isEqualTo("3");
-            });
+            awaitStreamingReplicaOf("host-2", "3");
         } finally {
             Files.writeString(fleet.pausePoints(), "");
         }
@@ -345,13 +339,7 @@ class ReplicasIT {
                     .isEqualTo("primary");
             OWNER.execute(direct(primary), "insert into t values (" + (round + 2) + ")");
             String rows = Integer.toString(round + 2);
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                JsonNode old = twiceInstanceOn(from);
-                assertThat(old.path("role").asString()).isEqualTo("replica");
-                assertThat(old.path("state").asString()).isEqualTo("available");
-                assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
-                assertThat(OWNER.query(direct(old), "select count(*) from t")).isEqualTo(rows);
-            });
+            awaitStreamingReplicaOf(from, rows);
         }
         // A forced failover with every step applied twice: the node ends with one primary, on host-2, and
         // the fenced one (host-3) rewound and streaming from it.
@@ -379,13 +367,7 @@ class ReplicasIT {
         JsonNode failedOver = twiceInstanceOn("host-2");
         assertThat(failedOver.path("role").asString()).isEqualTo("primary");
         OWNER.execute(direct(failedOver), "insert into t values (6)");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            JsonNode old = twiceInstanceOn("host-3");
-            assertThat(old.path("role").asString()).isEqualTo("replica");
-            assertThat(old.path("state").asString()).isEqualTo("available");
-            assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
-            assertThat(OWNER.query(direct(old), "select count(*) from t")).isEqualTo("6");
-        });
+        awaitStreamingReplicaOf("host-3", "6");
         liveApi()
                 .awaitTask(
                         "twice",
@@ -547,6 +529,17 @@ class ReplicasIT {
             }
         }
         return twice;
+    }
+
+    /** Waits (30 s) until twice's instance on {@code host} is an available, streaming replica with {@code rows} rows. */
+    private void awaitStreamingReplicaOf(String host, String rows) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode old = twiceInstanceOn(host);
+            assertThat(old.path("role").asString()).isEqualTo("replica");
+            assertThat(old.path("state").asString()).isEqualTo("available");
+            assertThat(old.path("replication").path("state").asString()).isEqualTo("streaming");
+            assertThat(OWNER.query(direct(old), "select count(*) from t")).isEqualTo(rows);
+        });
     }
 
     private JsonNode twiceInstanceOn(String host) {
