@@ -378,7 +378,8 @@ class ReplicasIT {
      * The coordinator of a replicated create is lost in the create's last step, with the primary's host
      * (one host may be both). The node still gets a writable primary on a surviving host: the failover
      * goes past the task whose coordinator is gone, and is recorded once (the leader's watch does not
-     * record one every round while it waits). When the hosts return, at most one instance accepts writes.
+     * record one every round while it waits). When the hosts return, the create completes, the old
+     * primary rejoins as a replica, and one instance accepts writes.
      */
     @Test
     @Order(6)
@@ -468,12 +469,20 @@ class ReplicasIT {
         for (int host : killed) {
             fleet.set(host, fleet.launch(host));
         }
+        // The create resumes, re-planned: it completes, and the fenced old primary rejoins as a replica.
         String taskId = accepted.path("task").path("task_id").asString();
-        await().atMost(Duration.ofSeconds(120))
+        String oldId = primary.path("id").asString();
+        await().atMost(Duration.ofSeconds(150))
                 .pollInterval(Duration.ofMillis(500))
                 .untilAsserted(() -> {
                     assertThat(liveApi().task("lost", taskId).path("status").asString())
-                            .isIn("completed", "failed");
+                            .isEqualTo("completed");
+                    JsonNode old = lostInstances().stream()
+                            .filter(i -> i.path("id").asString().equals(oldId))
+                            .findFirst()
+                            .orElseThrow();
+                    assertThat(old.path("role").asString()).isEqualTo("replica");
+                    assertThat(old.path("state").asString()).isEqualTo("available");
                     long writable = 0;
                     for (JsonNode i : lostInstances()) {
                         try {

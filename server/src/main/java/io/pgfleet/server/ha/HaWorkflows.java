@@ -99,7 +99,9 @@ public class HaWorkflows implements ReplicaWorkflows {
             }
         }));
         for (InstanceRow replica : all) {
-            if (replica.isReplica()) {
+            // A primary a failover fenced while this create was cut off rejoins by its own start (rewound
+            // from the new primary), not as a clone: its lane's earlier steps are recorded as done.
+            if (replica.isReplica() && !replica.needsRejoin()) {
                 result.addAll(lanes.cloneLane(db, replica));
             }
         }
