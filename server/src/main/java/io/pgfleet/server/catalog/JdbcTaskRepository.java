@@ -90,21 +90,6 @@ public class JdbcTaskRepository {
                 .optional();
     }
 
-    /**
-     * Which of these databases have a task pending or running (any type): for each, what {@code
-     * conflicting(uuid, null, true, null).isPresent()} says, in one query.
-     */
-    public java.util.Set<UUID> withWorkInProgress(java.util.Collection<UUID> databaseUuids) {
-        if (databaseUuids.isEmpty()) {
-            return java.util.Set.of();
-        }
-        return new java.util.HashSet<>(jdbc.sql("select distinct database_uuid from tasks"
-                        + " where database_uuid = any(?) and status in ('pending', 'running')")
-                .param(databaseUuids.toArray(UUID[]::new))
-                .query(UUID.class)
-                .list());
-    }
-
     /** Whether the instance has a task that is pending, scheduled or running (its own or database-wide). */
     public boolean hasActive(UUID databaseUuid, String instanceId) {
         List<String> wideTypes = java.util.Arrays.stream(TaskType.values())
@@ -119,6 +104,21 @@ public class JdbcTaskRepository {
                         .query(Long.class)
                         .single()
                 > 0;
+    }
+
+    /**
+     * Which of these databases have a task pending or running (any type): for each, what {@code
+     * conflicting(uuid, null, true, null).isPresent()} says, in one query.
+     */
+    public java.util.Set<UUID> withWorkInProgress(java.util.Collection<UUID> databaseUuids) {
+        if (databaseUuids.isEmpty()) {
+            return java.util.Set.of();
+        }
+        return new java.util.HashSet<>(jdbc.sql("select distinct database_uuid from tasks"
+                        + " where database_uuid = any(?) and status in ('pending', 'running')")
+                .param(databaseUuids.toArray(UUID[]::new))
+                .query(UUID.class)
+                .list());
     }
 
     /** The instance's own tasks created since {@code since}, newest first. */
