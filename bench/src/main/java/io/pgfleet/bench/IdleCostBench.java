@@ -30,6 +30,7 @@ public final class IdleCostBench {
         int settle = 60;
         int portBase = 14000;
         int parallel = 3;
+        int windows = 1;
         Path serverJar = null;
         List<String> extra = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -44,13 +45,16 @@ public final class IdleCostBench {
                     portBase = LifecycleBench.number(args[i], LifecycleBench.value(args, ++i, "--port-base"), 1024);
                 case "--parallel" ->
                     parallel = LifecycleBench.number(args[i], LifecycleBench.value(args, ++i, "--parallel"), 1);
+                case "--windows" ->
+                    windows = LifecycleBench.number(args[i], LifecycleBench.value(args, ++i, "--windows"), 1);
                 case "--server-jar" ->
                     serverJar = Path.of(LifecycleBench.value(args, ++i, "--server-jar"))
                             .toAbsolutePath();
                 case "--server-flag" -> extra.add(LifecycleBench.value(args, ++i, "--server-flag"));
                 default ->
-                    throw new IllegalArgumentException("unknown option " + args[i] + "; use --instances N --seconds N"
-                            + " --settle N --port-base N --parallel N --server-jar PATH --server-flag FLAG");
+                    throw new IllegalArgumentException(
+                            "unknown option " + args[i] + "; use --instances N --seconds N"
+                                    + " --settle N --windows N --port-base N --parallel N --server-jar PATH --server-flag FLAG");
             }
         }
         if (instances > 199) {
@@ -96,32 +100,48 @@ public final class IdleCostBench {
                     instances, (System.nanoTime() - createStart) / 1_000_000_000L, settle);
             Thread.sleep(settle * 1000L);
             long pid = host.process().pid();
-            Map<String, Long> before = threadTicks(pid);
-            long totalBefore = BenchFleet.cpuTicks(pid);
-            long started = System.nanoTime();
-            Thread.sleep(seconds * 1000L);
-            long totalAfter = BenchFleet.cpuTicks(pid);
-            double elapsed = (System.nanoTime() - started) / 1e9;
-            Map<String, Long> after = threadTicks(pid);
+            // The period is read in windows (default one), so the JIT's share in the first minutes shows
+            // apart from the settled cost: each window prints its own total; the breakdown is of the windows
+            // after the first two when there are three or more ("settled"), else of the whole period.
+            List<Sample> samples = new ArrayList<>();
+            samples.add(Sample.read(pid));
+            long windowMillis = seconds * 1000L / windows;
+            for (int w = 0; w < windows; w++) {
+                Thread.sleep(windowMillis);
+                samples.add(Sample.read(pid));
+            }
             double load = Double.parseDouble(
                     Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-
+            System.out.printf(
+                    "pgfleet idle cost: one host, %d instances (PostgreSQL 15, shared_buffers 16MB), %d cores,"
+                            + " load average %.1f at the end, %d s settled before%n",
+                    instances, Runtime.getRuntime().availableProcessors(), load, settle);
+            if (windows > 1) {
+                for (int w = 0; w < windows; w++) {
+                    System.out.printf(
+                            "  window %d (%d-%d s): %s%n",
+                            w + 1,
+                            w * windowMillis / 1000,
+                            (w + 1) * windowMillis / 1000,
+                            summary(samples.get(w), samples.get(w + 1), instances));
+                }
+            }
+            Sample from = samples.get(windows >= 3 ? 2 : 0);
+            Sample to = samples.get(windows);
+            System.out.printf(
+                    "  pgfleet JVM CPU over %s: %s%n",
+                    windows >= 3 ? "windows 3-" + windows + " (settled)" : "the whole period",
+                    summary(from, to, instances));
+            double elapsed = (to.nanos() - from.nanos()) / 1e9;
             Map<String, Long> byName = new HashMap<>();
             long counted = 0;
-            for (Map.Entry<String, Long> e : after.entrySet()) {
-                long delta = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            for (Map.Entry<String, Long> e : to.threads().entrySet()) {
+                long delta = e.getValue() - from.threads().getOrDefault(e.getKey(), 0L);
                 String name = e.getKey().substring(e.getKey().indexOf(' ') + 1).replaceAll("[0-9#-]+$", "");
                 byName.merge(name, delta, Long::sum);
                 counted += delta;
             }
-            long total = totalAfter - totalBefore;
-            System.out.printf(
-                    "pgfleet idle cost: one host, %d instances (PostgreSQL 15, shared_buffers 16MB), %d cores,"
-                            + " load average %.1f at the end%n",
-                    instances, Runtime.getRuntime().availableProcessors(), load);
-            System.out.printf(
-                    "  pgfleet JVM CPU over %.0f s idle: %d ms = %.2f %% of a core (%.1f ms per minute per instance)%n",
-                    elapsed, total * 10, total / elapsed, instances == 0 ? 0 : total * 10 * 60 / elapsed / instances);
+            long total = to.total() - from.total();
             System.out.println("  by thread (ms of CPU per minute):");
             byName.entrySet().stream()
                     .filter(e -> e.getValue() > 0)
@@ -140,6 +160,22 @@ public final class IdleCostBench {
                 System.err.println("idle-cost: left " + dir + " (logs, homes); remove it when done");
             }
         }
+    }
+
+    /** The JVM's CPU ticks, in total and by thread, at one moment. */
+    private record Sample(long nanos, long total, Map<String, Long> threads) {
+        static Sample read(long pid) throws IOException {
+            Map<String, Long> threads = threadTicks(pid);
+            return new Sample(System.nanoTime(), BenchFleet.cpuTicks(pid), threads);
+        }
+    }
+
+    private static String summary(Sample from, Sample to, int instances) {
+        double elapsed = (to.nanos() - from.nanos()) / 1e9;
+        long total = to.total() - from.total();
+        return String.format(
+                "%d ms over %.0f s = %.2f %% of a core (%.1f ms per minute per instance)",
+                total * 10, elapsed, total / elapsed, instances == 0 ? 0 : total * 10 * 60 / elapsed / instances);
     }
 
     /** CPU ticks of each live thread, keyed "TID name". */

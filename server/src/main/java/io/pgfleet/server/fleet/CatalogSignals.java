@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -16,15 +17,21 @@ import org.springframework.stereotype.Component;
 
 /**
  * LISTEN pgfleet_work on the catalog: a trigger notifies on every new task or task part and on every
- * status change, so a host wakes when another host's API accepts work for it. While the connection
- * is down the listeners fall back to their slow poll; {@link #isListening} tells them which applies.
+ * status change, so a host wakes when another host's API accepts work for it. LISTEN pgfleet_instances
+ * too: a trigger names the host of every instance row inserted, changed or deleted, so a host that keeps
+ * its instance rows in memory knows when to read them again. While the connection is down the
+ * listeners fall back to their slow poll; {@link #isListening} tells them which applies, and when it
+ * comes back every listener is called once (anything may have changed meanwhile).
  */
 @Component
 public class CatalogSignals implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(CatalogSignals.class);
     private final DataSource dataSource;
     private final boolean migrateOnly;
+    private static final String WORK = "pgfleet_work";
+    private static final String INSTANCES = "pgfleet_instances";
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> instanceListeners = new CopyOnWriteArrayList<>();
     private final Object generationLock = new Object();
     private long generation;
     private volatile boolean listening;
@@ -39,6 +46,14 @@ public class CatalogSignals implements SmartLifecycle {
     /** Runs {@code wake} (quickly, on the listener thread) on each notification. */
     public void onWork(Runnable wake) {
         listeners.add(wake);
+    }
+
+    /**
+     * Runs {@code changed} (quickly, on the listener thread) with the host id of each instance row that
+     * changed, or with null when the connection (re)started and any row may have changed unseen.
+     */
+    public void onInstanceChange(Consumer<String> changed) {
+        instanceListeners.add(changed);
     }
 
     public boolean isListening() {
@@ -76,9 +91,12 @@ public class CatalogSignals implements SmartLifecycle {
         while (running) {
             try (Connection c = dataSource.getConnection()) {
                 try (Statement st = c.createStatement()) {
-                    st.execute("LISTEN pgfleet_work");
+                    st.execute("LISTEN " + WORK);
+                    st.execute("LISTEN " + INSTANCES);
                 }
                 PGConnection pg = c.unwrap(PGConnection.class);
+                // Before listening says so: a reader of instance rows must not trust its view in between.
+                instanceListeners.forEach(l -> l.accept(null));
                 listening = true;
                 if (reported) {
                     log.info("catalog: listening for work again");
@@ -88,7 +106,7 @@ public class CatalogSignals implements SmartLifecycle {
                 while (running) {
                     PGNotification[] notes = pg.getNotifications(5000);
                     if (notes != null && notes.length > 0) {
-                        signal();
+                        dispatch(notes);
                     } else {
                         // No notification: a cheap round trip tells a dead connection from a quiet one.
                         try (Statement st = c.createStatement()) {
@@ -112,6 +130,21 @@ public class CatalogSignals implements SmartLifecycle {
                     return;
                 }
             }
+        }
+    }
+
+    private void dispatch(PGNotification[] notes) {
+        boolean work = false;
+        for (PGNotification note : notes) {
+            if (INSTANCES.equals(note.getName())) {
+                String host = note.getParameter();
+                instanceListeners.forEach(l -> l.accept(host));
+            } else {
+                work = true;
+            }
+        }
+        if (work) {
+            signal();
         }
     }
 

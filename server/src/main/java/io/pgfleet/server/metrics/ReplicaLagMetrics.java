@@ -3,7 +3,6 @@ package io.pgfleet.server.metrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
-import io.pgfleet.core.InstanceState;
 import io.pgfleet.server.catalog.CatalogRows.DatabaseRow;
 import io.pgfleet.server.catalog.CatalogRows.InstanceRow;
 import io.pgfleet.server.catalog.JdbcDatabaseRepository;
@@ -12,7 +11,9 @@ import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.ha.ReplicationStatus;
 import io.pgfleet.server.ha.ReplicationStatus.ReplicaLag;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -70,17 +71,14 @@ public class ReplicaLagMetrics implements SmartLifecycle {
     public void refresh() {
         Map<Tags, Double> byteRows = new HashMap<>();
         Map<Tags, Double> secondRows = new HashMap<>();
-        for (InstanceRow primary : instances.byHost(properties.hostId())) {
-            if (primary.isReplica() || primary.state() != InstanceState.AVAILABLE) {
-                continue;
-            }
-            List<InstanceRow> node = instances.byDatabase(primary.databaseUuid()).stream()
-                    .filter(i -> i.nodeName().equals(primary.nodeName()))
-                    .toList();
-            if (node.size() < 2) {
-                continue;
-            }
-            DatabaseRow db = databases.findByUuid(primary.databaseUuid()).orElse(null);
+        // One catalog query per round, not one per instance of the host: most nodes have no replica.
+        Map<List<Object>, List<InstanceRow>> nodes = new LinkedHashMap<>();
+        for (InstanceRow row : instances.ofReplicatedNodesWithPrimaryOn(properties.hostId())) {
+            nodes.computeIfAbsent(List.of(row.databaseUuid(), row.nodeName()), k -> new ArrayList<>())
+                    .add(row);
+        }
+        for (List<InstanceRow> node : nodes.values()) {
+            DatabaseRow db = databases.findByUuid(node.get(0).databaseUuid()).orElse(null);
             if (db == null) {
                 continue;
             }

@@ -22,6 +22,7 @@ import io.pgfleet.server.catalog.JdbcTaskRepository;
 import io.pgfleet.server.config.HealingProperties;
 import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.events.JdbcEventRepository;
+import io.pgfleet.server.fleet.CatalogSignals;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +53,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * scheduled while its storage cannot be written ({@link StorageMonitor}), since a restart cannot help then.
  *
  * <p>The monitor only observes: an instance a task is working on is left alone, and every change is
- * a compare-and-set from the state it saw, so it never overrules a workflow.
+ * a compare-and-set from the state it saw, so it never overrules a workflow. The rows it looks at
+ * are kept in memory ({@link HostInstanceView}): a quiet round costs no catalog query.
  */
 @Component
 public class HealthMonitor implements SmartLifecycle {
@@ -89,6 +91,7 @@ public class HealthMonitor implements SmartLifecycle {
     private final Map<String, Postmaster> identified = new ConcurrentHashMap<>();
 
     private long rounds;
+    private final HostInstanceView view;
 
     /** A postmaster as its pid and start time (clock ticks since boot): a recycled pid does not match. */
     private record Postmaster(long pid, long startTicks) {}
@@ -110,7 +113,9 @@ public class HealthMonitor implements SmartLifecycle {
             TaskRunner runner,
             TransactionTemplate tx,
             HostLoss hostLoss,
-            StorageMonitor storage) {
+            StorageMonitor storage,
+            CatalogSignals signals) {
+        this.view = new HostInstanceView(instances, signals, properties.hostId());
         this.hostLoss = hostLoss;
         this.storage = storage;
         this.databases = databases;
@@ -153,7 +158,7 @@ public class HealthMonitor implements SmartLifecycle {
     void checkAll() {
         List<InstanceRow> all;
         try {
-            all = instances.byHost(properties.hostId());
+            all = view.rows();
         } catch (RuntimeException e) {
             log.warn("health monitor: cannot read the catalog ({}); retrying", e.getMessage());
             return;
@@ -260,6 +265,7 @@ public class HealthMonitor implements SmartLifecycle {
         String unobservable = unobservable(paths);
         if (unobservable != null) {
             if (states.moveFrom(db, instance.id(), instance.state(), InstanceState.UNKNOWN, unobservable)) {
+                view.markStale();
                 log.warn("{}: {}; its state is unknown", subject, unobservable);
             }
             return;
@@ -273,6 +279,7 @@ public class HealthMonitor implements SmartLifecycle {
             String reason = "the postmaster is not running (killed or crashed)" + cause + "; server log: "
                     + String.join(" | ", logTail.subList(Math.max(0, logTail.size() - 5), logTail.size()));
             if (states.moveFrom(db, instance.id(), instance.state(), InstanceState.FAILED, reason)) {
+                view.markStale();
                 events.record(
                         db.tenantId(),
                         db.id(),
@@ -306,6 +313,7 @@ public class HealthMonitor implements SmartLifecycle {
         reportedSilent.remove(instance.id());
         if (instance.state() == InstanceState.UNKNOWN
                 && states.moveFrom(db, instance.id(), InstanceState.UNKNOWN, InstanceState.AVAILABLE, null)) {
+            view.markStale();
             log.info("{}: observable again and answering", subject);
         }
         if (instance.state() == InstanceState.AVAILABLE
@@ -387,6 +395,7 @@ public class HealthMonitor implements SmartLifecycle {
             String reason = GAVE_UP + streak + " automatic restarts within "
                     + healing.healWindow().toMinutes()
                     + " min did not keep it running; start it when the cause is fixed; last error: " + instance.error();
+            view.markStale();
             tx.executeWithoutResult(s -> {
                 instances.setError(instance.id(), reason);
                 tasks.appendLog(recent.get(0).taskId(), reason, Map.of("node", instance.nodeName()));

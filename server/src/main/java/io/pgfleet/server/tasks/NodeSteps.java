@@ -60,8 +60,13 @@ public class NodeSteps {
 
     /** The users' passwords, decrypted for the statements that set them; never logged. */
     public Map<String, Secret> passwords(DatabaseRow db) {
+        return passwords(databases.userPasswords(db.uuid()));
+    }
+
+    /** {@link #passwords(DatabaseRow)} from encrypted passwords already read (by user). */
+    public Map<String, Secret> passwords(Map<String, byte[]> encryptedByUser) {
         Map<String, Secret> passwords = new LinkedHashMap<>();
-        databases.userPasswords(db.uuid()).forEach((user, encrypted) -> passwords.put(user, secrets.open(encrypted)));
+        encryptedByUser.forEach((user, encrypted) -> passwords.put(user, secrets.open(encrypted)));
         return passwords;
     }
 

@@ -16,10 +16,12 @@ import io.pgfleet.server.config.PgfleetProperties;
 import io.pgfleet.server.events.JdbcEventRepository;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -107,20 +109,41 @@ public class RoleDriftMonitor implements SmartLifecycle {
             log.warn("drift check: cannot read the catalog ({}); retrying", e.getMessage());
             return;
         }
+        // The round's catalog reads in three queries, whatever the number of instances: their databases,
+        // which of those have work in progress, and their users' passwords.
+        List<InstanceRow> available =
+                all.stream().filter(i -> i.state() == InstanceState.AVAILABLE).toList();
+        Set<UUID> uuids = new HashSet<>();
+        available.forEach(i -> uuids.add(i.databaseUuid()));
+        Map<UUID, DatabaseRow> dbs = new HashMap<>();
+        Set<UUID> busy;
+        Map<UUID, Map<String, byte[]>> passwords;
+        try {
+            databases.findByUuids(uuids).forEach(db -> dbs.put(db.uuid(), db));
+            busy = tasks.withWorkInProgress(uuids);
+            passwords = databases.userPasswordsOf(uuids);
+        } catch (RuntimeException e) {
+            log.warn("drift check: cannot read the catalog ({}); retrying", e.getMessage());
+            return;
+        }
         Set<String> checked = new HashSet<>();
-        for (InstanceRow instance : all) {
-            if (instance.state() != InstanceState.AVAILABLE) {
+        for (InstanceRow instance : available) {
+            DatabaseRow db = dbs.get(instance.databaseUuid());
+            if (db == null || busy.contains(db.uuid())) {
                 continue;
             }
             try {
-                DatabaseRow db = databases.findByUuid(instance.databaseUuid()).orElse(null);
-                if (db == null || tasks.conflicting(db.uuid(), null, true, null).isPresent()) {
-                    continue;
-                }
                 checked.add(instance.id());
-                List<String> drift = verify(instance, runtimes.of(db, instance), db.spec(), steps.passwords(db));
+                List<String> drift = verify(
+                        instance,
+                        runtimes.of(db, instance),
+                        db.spec(),
+                        steps.passwords(passwords.getOrDefault(db.uuid(), Map.of())));
                 if (!drift.isEmpty() && db.spec().repairsDrift()) {
                     drift = repair(db, instance, drift);
+                }
+                if (drift.isEmpty() && instance.drift().isEmpty()) {
+                    continue; // nothing found, nothing recorded before: the row already says so
                 }
                 // Re-check: a task that started meanwhile may have changed the roles under the check.
                 if (tasks.conflicting(db.uuid(), null, true, null).isEmpty()) {

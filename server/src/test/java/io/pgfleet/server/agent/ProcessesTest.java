@@ -25,4 +25,23 @@ class ProcessesTest {
         sleeper.destroyForcibly().waitFor();
         assertThat(Processes.isStillRunning(pid, ticks)).isFalse();
     }
+
+    @Test
+    void aProcessWhoseNameHoldsSpacesAndParenthesesIsReadFromTheLastParenthesis() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("procs");
+        java.nio.file.Path odd = dir.resolve("a) b (c");
+        java.nio.file.Files.copy(java.nio.file.Path.of("/bin/sleep"), odd);
+        odd.toFile().setExecutable(true);
+        Process sleeper = new ProcessBuilder(odd.toString(), "30").start();
+        try {
+            long pid = sleeper.pid();
+            long ticks = Processes.startTicks(pid).orElseThrow();
+            assertThat(Processes.isStillRunning(pid, ticks)).isTrue();
+            assertThat(Processes.isStillRunning(pid, ticks - 1)).isFalse();
+        } finally {
+            sleeper.destroyForcibly().waitFor();
+            java.nio.file.Files.delete(odd);
+            java.nio.file.Files.delete(dir);
+        }
+    }
 }
