@@ -18,17 +18,14 @@ import java.util.Optional;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
  * The REST API over {@link HttpURLConnection}: JSON in, JSON out, every error as a {@link ProblemException}
  * and an unreachable server as a {@link CliFailure} with exit code 5.
  */
 final class ApiClient {
-    static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
@@ -107,7 +104,8 @@ final class ApiClient {
     private JsonNode send(String method, String path, JsonNode body) {
         URI uri = server.resolve(path);
         String call = method + " " + uri.getRawPath();
-        byte[] bytes = body == null ? null : JSON.writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes =
+                body == null ? null : Json.mapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
         HttpURLConnection conn;
         try {
             conn = (HttpURLConnection) uri.toURL().openConnection();
@@ -206,8 +204,8 @@ final class ApiClient {
         JsonNode json = null;
         if (!text.isBlank()) {
             try {
-                json = JSON.readTree(text);
-            } catch (JacksonException e) {
+                json = JsonReader.read(text);
+            } catch (JsonReader.InvalidJson e) {
                 throw new CliFailure(
                         CliFailure.FAILED,
                         "the server at " + server + " answered " + call + " with HTTP " + status
@@ -216,7 +214,7 @@ final class ApiClient {
             }
         }
         if (status >= 200 && status < 300) {
-            return json == null ? JSON.createObjectNode() : json;
+            return json == null ? JsonNodeFactory.instance.objectNode() : json;
         }
         String code = json == null ? null : Json.text(json, "code");
         String detail = json == null ? null : Json.text(json, "detail");

@@ -33,7 +33,7 @@ public final class CdsTraining {
         String sample = "{\"databases\": [{\"id\": \"x\", \"state\": \"available\", \"labels\": {\"a\": \"b\"},"
                 + " \"instances\": [{\"node_name\": \"n1\", \"port\": 5433, \"pending_restart\": false}]}],"
                 + " \"next_cursor\": null, \"total\": 1}";
-        nowhere.println(Json.pretty(ApiClient.JSON.readTree(sample)));
+        nowhere.println(Json.pretty(Json.mapper().readTree(sample)));
         new Table("ID", "STATE").row("x", console.state("available")).print(nowhere);
         Errors.sentence(new ProblemException(409, "invalid_state", "x", java.util.List.of(), "POST /v1/x"));
         return exits;

@@ -23,15 +23,6 @@ import tools.jackson.databind.node.ObjectNode;
         name = "db",
         mixinStandardHelpOptions = true,
         description = "Create, list, show, update, delete, suspend and unsuspend databases.",
-        subcommands = {
-            DbCommand.Create.class,
-            DbCommand.ListDatabases.class,
-            DbCommand.Get.class,
-            DbCommand.Update.class,
-            DbCommand.Delete.class,
-            DbSuspension.Suspend.class,
-            DbSuspension.Unsuspend.class
-        },
         footer = {"%nExample:", "  pgfleet db list", "  pgfleet db get example"})
 final class DbCommand {
 
@@ -382,7 +373,7 @@ final class DbCommand {
             throw new CliFailure(CliFailure.USAGE, "cannot read --file " + file + ": " + e.getMessage(), e);
         }
         try {
-            return ApiClient.JSON.readTree(text);
+            return Json.mapper().readTree(text);
         } catch (JacksonException e) {
             throw new CliFailure(
                     CliFailure.USAGE, "--file " + file + " is not valid JSON: " + e.getOriginalMessage(), e);

@@ -43,7 +43,7 @@ final class DbSuspension {
             JsonNode answer = session.api()
                     .post(
                             "v1/databases/" + ApiClient.seg(id) + "/suspend",
-                            ApiClient.JSON.createObjectNode().put("reason", reason));
+                            Json.mapper().createObjectNode().put("reason", reason));
             return new TaskFollower(session).conclude(answer, wait);
         }
     }
@@ -67,7 +67,9 @@ final class DbSuspension {
         public Integer call() {
             Session session = Session.of(spec);
             JsonNode answer = session.api()
-                    .post("v1/databases/" + ApiClient.seg(id) + "/unsuspend", ApiClient.JSON.createObjectNode());
+                    .post(
+                            "v1/databases/" + ApiClient.seg(id) + "/unsuspend",
+                            Json.mapper().createObjectNode());
             return new TaskFollower(session).conclude(answer, wait);
         }
     }
