@@ -19,7 +19,6 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
  * The REST API over {@link HttpURLConnection}: JSON in, JSON out, every error as a {@link ProblemException}
@@ -65,15 +64,20 @@ final class ApiClient {
     }
 
     JsonNode get(String path) {
+        return JsonReader.toNode(send("GET", path, null));
+    }
+
+    /** The answer as {@link JsonReader}'s plain values: no Jackson class is loaded on this path. */
+    Object getValue(String path) {
         return send("GET", path, null);
     }
 
     JsonNode post(String path, JsonNode body) {
-        return send("POST", path, body);
+        return JsonReader.toNode(send("POST", path, body));
     }
 
     JsonNode delete(String path) {
-        return send("DELETE", path, null);
+        return JsonReader.toNode(send("DELETE", path, null));
     }
 
     /** One path segment, percent-encoded: ids come from the user. */
@@ -101,7 +105,7 @@ final class ApiClient {
      * selector thread and no TLS machinery loaded for plain http, which is most of a cold start's
      * share of the network (the event stream, which outlives one call, uses {@link #http()}).
      */
-    private JsonNode send(String method, String path, JsonNode body) {
+    private Object send(String method, String path, JsonNode body) {
         URI uri = server.resolve(path);
         String call = method + " " + uri.getRawPath();
         byte[] bytes =
@@ -198,10 +202,10 @@ final class ApiClient {
                 e);
     }
 
-    /** The JSON of a 2xx answer; anything else thrown as the server's problem. */
-    JsonNode answer(String call, int status, String body) {
+    /** The JSON of a 2xx answer, as {@link JsonReader}'s values; anything else thrown as the server's problem. */
+    Object answer(String call, int status, String body) {
         String text = body == null ? "" : body;
-        JsonNode json = null;
+        Object json = null;
         if (!text.isBlank()) {
             try {
                 json = JsonReader.read(text);
@@ -214,15 +218,13 @@ final class ApiClient {
             }
         }
         if (status >= 200 && status < 300) {
-            return json == null ? JsonNodeFactory.instance.objectNode() : json;
+            return json == null ? new java.util.LinkedHashMap<String, Object>() : json;
         }
-        String code = json == null ? null : Json.text(json, "code");
-        String detail = json == null ? null : Json.text(json, "detail");
+        String code = JsonReader.text(json, "code");
+        String detail = JsonReader.text(json, "detail");
         List<String> fields = new ArrayList<>();
-        if (json != null && json.path("errors").isArray()) {
-            for (JsonNode e : json.path("errors")) {
-                fields.add(Json.text(e, "field") + ": " + Json.text(e, "message"));
-            }
+        for (Object e : JsonReader.array(json, "errors")) {
+            fields.add(JsonReader.text(e, "field") + ": " + JsonReader.text(e, "message"));
         }
         throw new ProblemException(
                 status,

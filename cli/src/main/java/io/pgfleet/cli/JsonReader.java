@@ -1,19 +1,24 @@
 package io.pgfleet.cli;
 
 import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Reads the API's answers into Jackson's tree, the same nodes {@code ObjectMapper.readTree} makes (an int
- * that fits is an IntNode, then LongNode, BigIntegerNode; a fraction or exponent is a DoubleNode), without
- * building a mapper: its construction and jackson-core's parser cost a cold {@code pgfleet db list} about
- * 50 ms (date formats, locale data, BigDecimal constants) for a few kilobytes of JSON.
+ * Reads the API's answers as plain values: a {@code Map} (in order), a {@code List}, a {@code String}, a
+ * {@code Long} (a {@code BigInteger} past it), a {@code Double} (a fraction or an exponent), a {@code
+ * Boolean}, or null. A cold {@code pgfleet db list} spends its time loading and initializing classes, and
+ * Jackson costs it plenty: building an ObjectMapper (date formats, locale data), jackson-core's parser, and
+ * any value node, whose class constants initialize {@code BigDecimal} (tens of ms on Java 25, interpreted).
+ * Commands that want Jackson's tree get the same nodes {@code readTree} makes from {@link #toNode}.
  */
 final class JsonReader {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private final String text;
     private int at;
 
@@ -22,14 +27,59 @@ final class JsonReader {
     }
 
     /** The one JSON value {@code text} holds, white space around it allowed. */
-    static JsonNode read(String text) {
+    static Object read(String text) {
         JsonReader reader = new JsonReader(text);
-        JsonNode value = reader.value();
+        Object value = reader.value();
         reader.skipSpace();
         if (reader.at < text.length()) {
             throw reader.invalid("unexpected " + text.charAt(reader.at) + " after the value");
         }
         return value;
+    }
+
+    /** {@code field} of an object as text (a number or boolean as JSON writes it); null when absent or null. */
+    static String text(Object object, String field) {
+        Object value = object instanceof Map<?, ?> map ? map.get(field) : null;
+        return value == null || value instanceof Map || value instanceof List ? null : value.toString();
+    }
+
+    /** {@code field} of an object when it is an array; else an empty list. */
+    static List<?> array(Object object, String field) {
+        Object value = object instanceof Map<?, ?> map ? map.get(field) : null;
+        return value instanceof List<?> list ? list : List.of();
+    }
+
+    /** {@code field} of an object when it is an object; else an empty map. */
+    static Map<?, ?> object(Object object, String field) {
+        Object value = object instanceof Map<?, ?> map ? map.get(field) : null;
+        return value instanceof Map<?, ?> map ? map : Map.of();
+    }
+
+    /** The nodes Jackson's {@code readTree} makes of the same text (an int that fits is an IntNode). */
+    static JsonNode toNode(Object value) {
+        JsonNodeFactory nodes = JsonNodeFactory.instance;
+        if (value == null) {
+            return nodes.nullNode();
+        } else if (value instanceof Map<?, ?> map) {
+            ObjectNode node = nodes.objectNode();
+            map.forEach((k, v) -> node.set((String) k, toNode(v)));
+            return node;
+        } else if (value instanceof List<?> list) {
+            ArrayNode node = nodes.arrayNode(list.size());
+            list.forEach(v -> node.add(toNode(v)));
+            return node;
+        } else if (value instanceof String string) {
+            return nodes.stringNode(string);
+        } else if (value instanceof Boolean bool) {
+            return nodes.booleanNode(bool);
+        } else if (value instanceof Long number) {
+            return number == number.intValue() ? nodes.numberNode(number.intValue()) : nodes.numberNode(number);
+        } else if (value instanceof Double number) {
+            return nodes.numberNode(number);
+        } else if (value instanceof BigInteger number) {
+            return nodes.numberNode(number);
+        }
+        throw new IllegalArgumentException("not a JSON value: " + value.getClass());
     }
 
     /** Input that is not JSON, with the offset where reading stopped. */
@@ -39,7 +89,7 @@ final class JsonReader {
         }
     }
 
-    private JsonNode value() {
+    private Object value() {
         skipSpace();
         if (at >= text.length()) {
             throw invalid("the text ends where a value was expected");
@@ -48,10 +98,10 @@ final class JsonReader {
         return switch (c) {
             case '{' -> object();
             case '[' -> array();
-            case '"' -> NODES.stringNode(string());
-            case 't' -> literal("true", NODES.booleanNode(true));
-            case 'f' -> literal("false", NODES.booleanNode(false));
-            case 'n' -> literal("null", NODES.nullNode());
+            case '"' -> string();
+            case 't' -> literal("true", Boolean.TRUE);
+            case 'f' -> literal("false", Boolean.FALSE);
+            case 'n' -> literal("null", null);
             default -> {
                 if (c == '-' || (c >= '0' && c <= '9')) {
                     yield number();
@@ -61,8 +111,8 @@ final class JsonReader {
         };
     }
 
-    private ObjectNode object() {
-        ObjectNode node = NODES.objectNode();
+    private Map<String, Object> object() {
+        Map<String, Object> node = new LinkedHashMap<>();
         at++; // {
         skipSpace();
         if (peek() == '}') {
@@ -77,7 +127,7 @@ final class JsonReader {
             String name = string();
             skipSpace();
             expect(':');
-            node.set(name, value());
+            node.put(name, value());
             skipSpace();
             char c = next();
             if (c == '}') {
@@ -89,8 +139,8 @@ final class JsonReader {
         }
     }
 
-    private ArrayNode array() {
-        ArrayNode node = NODES.arrayNode();
+    private List<Object> array() {
+        List<Object> node = new ArrayList<>();
         at++; // [
         skipSpace();
         if (peek() == ']') {
@@ -166,7 +216,7 @@ final class JsonReader {
         }
     }
 
-    private JsonNode number() {
+    private Object number() {
         int start = at;
         if (peek() == '-') {
             at++;
@@ -195,15 +245,14 @@ final class JsonReader {
         }
         String n = text.substring(start, at);
         if (!integral) {
-            return NODES.numberNode(Double.parseDouble(n));
+            return Double.parseDouble(n);
         }
-        // 18 digits always fit a long; longer ones may need a BigInteger, as Jackson's parser decides.
+        // 18 digits always fit a long; longer ones may need a BigInteger.
         if (digits <= 18) {
-            long value = Long.parseLong(n);
-            return value == (int) value ? NODES.numberNode((int) value) : NODES.numberNode(value);
+            return Long.parseLong(n);
         }
         BigInteger big = new BigInteger(n);
-        return big.bitLength() < 64 ? NODES.numberNode(big.longValue()) : NODES.numberNode(big);
+        return big.bitLength() < 64 ? (Object) big.longValue() : big;
     }
 
     private int digits() {
@@ -214,12 +263,12 @@ final class JsonReader {
         return at - start;
     }
 
-    private JsonNode literal(String word, JsonNode node) {
+    private Object literal(String word, Object value) {
         if (!text.startsWith(word, at)) {
             throw invalid("unexpected " + text.charAt(at));
         }
         at += word.length();
-        return node;
+        return value;
     }
 
     private void expect(char c) {

@@ -43,6 +43,15 @@ import picocli.CommandLine.Spec;
             "5:cannot reach the server"
         })
 public final class Pgfleet implements Runnable {
+    static {
+        // Picocli registers, for every command it builds, converters for java.sql and java.time types by
+        // reflection, loading and initializing those classes (date formatters among them) on each cold
+        // start; no option here has such a type. Path, the one reflective type an option has, stays.
+        if (System.getProperty("picocli.converters.excludes") == null) {
+            System.setProperty("picocli.converters.excludes", "java\\.(sql|time)\\..*");
+        }
+    }
+
     @Spec
     CommandSpec spec;
 
