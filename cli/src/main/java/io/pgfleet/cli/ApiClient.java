@@ -108,8 +108,7 @@ final class ApiClient {
     private Object send(String method, String path, JsonNode body) {
         URI uri = server.resolve(path);
         String call = method + " " + uri.getRawPath();
-        byte[] bytes =
-                body == null ? null : Json.mapper().writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = body == null ? null : JsonWriter.compact(body).getBytes(StandardCharsets.UTF_8);
         HttpURLConnection conn;
         try {
             conn = (HttpURLConnection) uri.toURL().openConnection();

@@ -83,7 +83,7 @@ final class ApiKeyCommand {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            ObjectNode body = Json.mapper().createObjectNode().put("name", name).put("role", role);
+            ObjectNode body = Json.object().put("name", name).put("role", role);
             session.tenant().ifPresent(t -> body.put("tenant", t));
             JsonNode created = session.api().post("v1/api-keys", body);
             if (session.json()) {

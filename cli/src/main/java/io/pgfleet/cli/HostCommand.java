@@ -73,10 +73,7 @@ final class HostCommand {
     /** {@code POST /v1/hosts/{id}/drain} or {@code /undrain}, then the answer or {@code done}. */
     private static int setDraining(CommandSpec spec, String hostId, String verb, String done) {
         Session session = Session.of(spec);
-        JsonNode answer = session.api()
-                .post(
-                        "v1/hosts/" + ApiClient.seg(hostId) + "/" + verb,
-                        Json.mapper().createObjectNode());
+        JsonNode answer = session.api().post("v1/hosts/" + ApiClient.seg(hostId) + "/" + verb, Json.object());
         if (session.json()) {
             session.printJson(answer);
         } else {

@@ -58,8 +58,7 @@ final class InstanceCommand {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            JsonNode answer =
-                    session.api().post(target.path("stop"), Json.mapper().createObjectNode());
+            JsonNode answer = session.api().post(target.path("stop"), Json.object());
             return new TaskFollower(session).conclude(answer, target.wait);
         }
     }
@@ -79,8 +78,7 @@ final class InstanceCommand {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            JsonNode answer =
-                    session.api().post(target.path("start"), Json.mapper().createObjectNode());
+            JsonNode answer = session.api().post(target.path("start"), Json.object());
             return new TaskFollower(session).conclude(answer, target.wait);
         }
     }
@@ -115,7 +113,7 @@ final class InstanceCommand {
 
         @Override
         public Integer call() {
-            ObjectNode body = Json.mapper().createObjectNode();
+            ObjectNode body = Json.object();
             if (at != null) {
                 body.put("scheduled_at", parseTime(at).toString());
             }

@@ -65,7 +65,7 @@ final class TenantCommand {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            ObjectNode body = Json.mapper().createObjectNode().put("name", name);
+            ObjectNode body = Json.object().put("name", name);
             JsonNode created = session.api().post("v1/tenants", body);
             if (session.json()) {
                 session.printJson(created);
