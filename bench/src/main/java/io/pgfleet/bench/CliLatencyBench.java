@@ -138,7 +138,18 @@ public final class CliLatencyBench {
                         "-version"));
         if (java25 != null) {
             commands.put("java 25 -version (JVM floor)", List.of(java25.toString(), "-Xshare:auto", "-version"));
+            // The floor of the launcher's own JVM: the flags bin/pgfleet gives the client, no application.
+            commands.put(
+                    "java 25 -version, launcher's flags",
+                    List.of(
+                            java25.toString(),
+                            "-XX:TieredStopAtLevel=1",
+                            "-XX:+UseSerialGC",
+                            "-XX:-UsePerfData",
+                            "-Xshare:auto",
+                            "-version"));
         }
+        String loadAverage = loadAverage();
         Map<String, List<Long>> samples = new LinkedHashMap<>();
         commands.keySet().forEach(k -> samples.put(k, new ArrayList<>()));
         samples.put("GET /v1/databases (warm HttpClient)", new ArrayList<>());
@@ -167,10 +178,12 @@ public final class CliLatencyBench {
         StringBuilder out = new StringBuilder(String.format(
                 Locale.ROOT,
                 "%n`pgfleet db list` with %d databases, cold JVM per run, %d runs per row (%d warm-up not counted);"
-                        + " wall time in ms%n%n%-36s %8s %8s %8s%n",
+                        + " wall time in ms;%nload average %s at the start, %s at the end%n%n%-40s %8s %8s %8s%n",
                 ids.size(),
                 options.runs(),
                 options.warmup(),
+                loadAverage,
+                loadAverage(),
                 "command",
                 "median",
                 "min",
@@ -180,7 +193,7 @@ public final class CliLatencyBench {
             sorted.sort(null);
             out.append(String.format(
                     Locale.ROOT,
-                    "%-36s %8.0f %8.0f %8.0f%n",
+                    "%-40s %8.0f %8.0f %8.0f%n",
                     s.getKey(),
                     median(sorted) / 1e6,
                     sorted.get(0) / 1e6,
@@ -190,6 +203,17 @@ public final class CliLatencyBench {
     }
 
     private static Path home;
+
+    /** The 1, 5 and 15 minute load averages: start-up is CPU-bound, so every row moves with them. */
+    private static String loadAverage() {
+        try {
+            String[] fields =
+                    java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
 
     /** A JDK 25 or newer under /usr/lib/jvm, as bin/pgfleet looks for one; null when there is none. */
     private static Path java25() {

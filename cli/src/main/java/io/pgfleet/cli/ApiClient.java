@@ -18,17 +18,13 @@ import java.util.Optional;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The REST API over {@link HttpURLConnection}: JSON in, JSON out, every error as a {@link ProblemException}
  * and an unreachable server as a {@link CliFailure} with exit code 5.
  */
 final class ApiClient {
-    static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
@@ -68,15 +64,20 @@ final class ApiClient {
     }
 
     JsonNode get(String path) {
+        return JsonReader.toNode(send("GET", path, null));
+    }
+
+    /** The answer as {@link JsonReader}'s plain values: no Jackson class is loaded on this path. */
+    Object getValue(String path) {
         return send("GET", path, null);
     }
 
     JsonNode post(String path, JsonNode body) {
-        return send("POST", path, body);
+        return JsonReader.toNode(send("POST", path, body));
     }
 
     JsonNode delete(String path) {
-        return send("DELETE", path, null);
+        return JsonReader.toNode(send("DELETE", path, null));
     }
 
     /** One path segment, percent-encoded: ids come from the user. */
@@ -104,10 +105,10 @@ final class ApiClient {
      * selector thread and no TLS machinery loaded for plain http, which is most of a cold start's
      * share of the network (the event stream, which outlives one call, uses {@link #http()}).
      */
-    private JsonNode send(String method, String path, JsonNode body) {
+    private Object send(String method, String path, JsonNode body) {
         URI uri = server.resolve(path);
         String call = method + " " + uri.getRawPath();
-        byte[] bytes = body == null ? null : JSON.writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = body == null ? null : JsonWriter.compact(body).getBytes(StandardCharsets.UTF_8);
         HttpURLConnection conn;
         try {
             conn = (HttpURLConnection) uri.toURL().openConnection();
@@ -200,14 +201,14 @@ final class ApiClient {
                 e);
     }
 
-    /** The JSON of a 2xx answer; anything else thrown as the server's problem. */
-    JsonNode answer(String call, int status, String body) {
+    /** The JSON of a 2xx answer, as {@link JsonReader}'s values; anything else thrown as the server's problem. */
+    Object answer(String call, int status, String body) {
         String text = body == null ? "" : body;
-        JsonNode json = null;
+        Object json = null;
         if (!text.isBlank()) {
             try {
-                json = JSON.readTree(text);
-            } catch (JacksonException e) {
+                json = JsonReader.read(text);
+            } catch (JsonReader.InvalidJson e) {
                 throw new CliFailure(
                         CliFailure.FAILED,
                         "the server at " + server + " answered " + call + " with HTTP " + status
@@ -216,15 +217,13 @@ final class ApiClient {
             }
         }
         if (status >= 200 && status < 300) {
-            return json == null ? JSON.createObjectNode() : json;
+            return json == null ? new java.util.LinkedHashMap<String, Object>() : json;
         }
-        String code = json == null ? null : Json.text(json, "code");
-        String detail = json == null ? null : Json.text(json, "detail");
+        String code = JsonReader.text(json, "code");
+        String detail = JsonReader.text(json, "detail");
         List<String> fields = new ArrayList<>();
-        if (json != null && json.path("errors").isArray()) {
-            for (JsonNode e : json.path("errors")) {
-                fields.add(Json.text(e, "field") + ": " + Json.text(e, "message"));
-            }
+        for (Object e : JsonReader.array(json, "errors")) {
+            fields.add(JsonReader.text(e, "field") + ": " + JsonReader.text(e, "message"));
         }
         throw new ProblemException(
                 status,

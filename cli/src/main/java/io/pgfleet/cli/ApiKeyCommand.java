@@ -19,7 +19,6 @@ import tools.jackson.databind.node.ObjectNode;
             "Roles: admin (everything, every tenant), operator (its tenant's databases and keys of its role or",
             "lower), viewer (reads only). Admins see every tenant's keys; operators their own tenant's."
         },
-        subcommands = {ApiKeyCommand.ListKeys.class, ApiKeyCommand.Create.class, ApiKeyCommand.Revoke.class},
         footer = {
             "%nExample:",
             "  pgfleet --tenant billing apikey create billing-ci --role operator",
@@ -84,8 +83,7 @@ final class ApiKeyCommand {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            ObjectNode body =
-                    ApiClient.JSON.createObjectNode().put("name", name).put("role", role);
+            ObjectNode body = Json.object().put("name", name).put("role", role);
             session.tenant().ifPresent(t -> body.put("tenant", t));
             JsonNode created = session.api().post("v1/api-keys", body);
             if (session.json()) {

@@ -33,7 +33,7 @@ public final class CdsTraining {
         String sample = "{\"databases\": [{\"id\": \"x\", \"state\": \"available\", \"labels\": {\"a\": \"b\"},"
                 + " \"instances\": [{\"node_name\": \"n1\", \"port\": 5433, \"pending_restart\": false}]}],"
                 + " \"next_cursor\": null, \"total\": 1}";
-        nowhere.println(Json.pretty(ApiClient.JSON.readTree(sample)));
+        nowhere.println(Json.pretty(JsonReader.toNode(JsonReader.read(sample))));
         new Table("ID", "STATE").row("x", console.state("available")).print(nowhere);
         Errors.sentence(new ProblemException(409, "invalid_state", "x", java.util.List.of(), "POST /v1/x"));
         return exits;
@@ -45,31 +45,51 @@ public final class CdsTraining {
                 + " \"created_at\": \"2026-01-01T00:00:00Z\", \"instances\": [{\"node_name\": \"n1\","
                 + " \"port\": 5433}]}], \"next_cursor\": null, \"total\": 1}";
         String problem = "{\"status\": 404, \"code\": \"not_found\", \"detail\": \"database y not found\"}";
-        com.sun.net.httpserver.HttpServer server;
+        // A plain socket that answers each connection once, not com.sun.net.httpserver: whatever the training
+        // loads enters the cache, and a JVM started with the cache loads all of it, server classes included.
+        java.net.ServerSocket server;
         try {
-            server = com.sun.net.httpserver.HttpServer.create(
-                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            server = new java.net.ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress());
         } catch (java.io.IOException e) {
-            return; // no loopback server: the archive then lacks the answer's classes, nothing worse
+            return; // no loopback socket: the cache then lacks the answer's classes, nothing worse
         }
-        server.createContext("/", exchange -> {
-            boolean found = !exchange.getRequestURI().getPath().endsWith("/y");
-            byte[] body = (found ? list : problem).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", found ? "application/json" : "application/problem+json");
-            exchange.sendResponseHeaders(found ? 200 : 404, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        server.start();
-        try {
-            String url = "http://127.0.0.1:" + server.getAddress().getPort();
+        Thread answering = new Thread(() -> answerEach(server, list, problem), "training-server");
+        answering.setDaemon(true);
+        answering.start();
+        try (server) {
+            String url = "http://127.0.0.1:" + server.getLocalPort();
             Map<String, String> env = Map.of("PGFLEET_API_KEY", "pgf_aaaaaaaaaaaa_" + "a".repeat(43));
             Console withKey = new Console(console.out(), console.err(), env, false);
             Pgfleet.execute(withKey, "--server", url, "db", "list");
             Pgfleet.execute(withKey, "--server", url, "db", "list", "-o", "json");
             Pgfleet.execute(withKey, "--server", url, "db", "get", "y");
-        } finally {
-            server.stop(0);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("closing the training server failed", e);
+        }
+    }
+
+    /** Answers every request: {@code list} with 200, a path ending in /y with the 404 {@code problem}. */
+    private static void answerEach(java.net.ServerSocket server, String list, String problem) {
+        while (!server.isClosed()) {
+            try (java.net.Socket socket = server.accept()) {
+                var in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                        socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                String requestLine = in.readLine();
+                for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+                    // headers: nothing to read from them
+                }
+                boolean found = requestLine != null && !requestLine.split(" ")[1].endsWith("/y");
+                byte[] body = (found ? list : problem).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                String head = "HTTP/1.1 " + (found ? "200 OK" : "404 Not Found") + "\r\nContent-Type: "
+                        + (found ? "application/json" : "application/problem+json") + "\r\nContent-Length: "
+                        + body.length + "\r\nConnection: close\r\n\r\n";
+                var out = socket.getOutputStream();
+                out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+            } catch (java.io.IOException e) {
+                return; // closed when the training is done
+            }
         }
     }
 }

@@ -43,7 +43,7 @@ final class DbSuspension {
             JsonNode answer = session.api()
                     .post(
                             "v1/databases/" + ApiClient.seg(id) + "/suspend",
-                            ApiClient.JSON.createObjectNode().put("reason", reason));
+                            Json.object().put("reason", reason));
             return new TaskFollower(session).conclude(answer, wait);
         }
     }
@@ -66,8 +66,7 @@ final class DbSuspension {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            JsonNode answer = session.api()
-                    .post("v1/databases/" + ApiClient.seg(id) + "/unsuspend", ApiClient.JSON.createObjectNode());
+            JsonNode answer = session.api().post("v1/databases/" + ApiClient.seg(id) + "/unsuspend", Json.object());
             return new TaskFollower(session).conclude(answer, wait);
         }
     }

@@ -94,8 +94,8 @@ final class EventsCommand implements Callable<Integer> {
         var out = session.console().out();
         reader.follow(
                 event -> {
-                    JsonNode e = ApiClient.JSON.readTree(event.data());
-                    out.println(session.json() ? ApiClient.JSON.writeValueAsString(e) : line(e));
+                    JsonNode e = JsonReader.toNode(JsonReader.read(event.data()));
+                    out.println(session.json() ? JsonWriter.compact(e) : line(e));
                     out.flush();
                     seen[0]++;
                     return maxEvents == null || seen[0] < maxEvents;

@@ -14,13 +14,6 @@ import tools.jackson.databind.JsonNode;
         name = "host",
         mixinStandardHelpOptions = true,
         description = "The hosts of the fleet: their state, port range and PostgreSQL versions; drain and remove.",
-        subcommands = {
-            HostCommand.ListHosts.class,
-            HostCommand.Get.class,
-            HostCommand.Drain.class,
-            HostCommand.Undrain.class,
-            HostCommand.Remove.class
-        },
         footer = {"%nExample:", "  pgfleet host list", "  pgfleet host drain host-2"})
 final class HostCommand {
 
@@ -80,8 +73,7 @@ final class HostCommand {
     /** {@code POST /v1/hosts/{id}/drain} or {@code /undrain}, then the answer or {@code done}. */
     private static int setDraining(CommandSpec spec, String hostId, String verb, String done) {
         Session session = Session.of(spec);
-        JsonNode answer =
-                session.api().post("v1/hosts/" + ApiClient.seg(hostId) + "/" + verb, ApiClient.JSON.createObjectNode());
+        JsonNode answer = session.api().post("v1/hosts/" + ApiClient.seg(hostId) + "/" + verb, Json.object());
         if (session.json()) {
             session.printJson(answer);
         } else {

@@ -20,7 +20,6 @@ import tools.jackson.databind.node.ObjectNode;
         name = "instance",
         mixinStandardHelpOptions = true,
         description = "Stop, start and restart an instance (by its id or its node name).",
-        subcommands = {InstanceCommand.Stop.class, InstanceCommand.Start.class, InstanceCommand.Restart.class},
         footer = {
             "%nExample:",
             "  pgfleet instance stop example n1 --wait",
@@ -59,7 +58,7 @@ final class InstanceCommand {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            JsonNode answer = session.api().post(target.path("stop"), ApiClient.JSON.createObjectNode());
+            JsonNode answer = session.api().post(target.path("stop"), Json.object());
             return new TaskFollower(session).conclude(answer, target.wait);
         }
     }
@@ -79,7 +78,7 @@ final class InstanceCommand {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            JsonNode answer = session.api().post(target.path("start"), ApiClient.JSON.createObjectNode());
+            JsonNode answer = session.api().post(target.path("start"), Json.object());
             return new TaskFollower(session).conclude(answer, target.wait);
         }
     }
@@ -114,7 +113,7 @@ final class InstanceCommand {
 
         @Override
         public Integer call() {
-            ObjectNode body = ApiClient.JSON.createObjectNode();
+            ObjectNode body = Json.object();
             if (at != null) {
                 body.put("scheduled_at", parseTime(at).toString());
             }

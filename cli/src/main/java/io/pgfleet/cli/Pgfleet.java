@@ -4,9 +4,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help;
@@ -45,21 +43,13 @@ import picocli.CommandLine.Spec;
             "5:cannot reach the server"
         })
 public final class Pgfleet implements Runnable {
-    /** The verbs, in the order help lists them; each name is its class's {@code @Command(name)}. */
-    private static final Map<String, Class<?>> VERBS = new LinkedHashMap<>();
-
     static {
-        VERBS.put("db", DbCommand.class);
-        VERBS.put("instance", InstanceCommand.class);
-        VERBS.put("task", TaskCommand.class);
-        VERBS.put("connect", ConnectCommand.class);
-        VERBS.put("logs", LogsCommand.class);
-        VERBS.put("events", EventsCommand.class);
-        VERBS.put("host", HostCommand.class);
-        VERBS.put("tenant", TenantCommand.class);
-        VERBS.put("apikey", ApiKeyCommand.class);
-        VERBS.put("audit", AuditCommand.class);
-        VERBS.put("completion", CompletionCommand.class);
+        // Picocli registers, for every command it builds, converters for java.sql and java.time types by
+        // reflection, loading and initializing those classes (date formatters among them) on each cold
+        // start; no option here has such a type. Path, the one reflective type an option has, stays.
+        if (System.getProperty("picocli.converters.excludes") == null) {
+            System.setProperty("picocli.converters.excludes", "java\\.(sql|time)\\..*");
+        }
     }
 
     @Spec
@@ -108,6 +98,11 @@ public final class Pgfleet implements Runnable {
     /** Runs one command line and returns its exit code; the tests call this in-process. */
     public static int execute(Console console, String... args) {
         CommandLine cli = commandLine(console, args);
+        return execute(cli, args);
+    }
+
+    /** Runs {@code args} on a tree built already (the tests compare a verb's path with the whole tree). */
+    static int execute(CommandLine cli, String... args) {
         try {
             return cli.execute(args);
         } finally {
@@ -123,25 +118,10 @@ public final class Pgfleet implements Runnable {
         return commandLine(console, new String[0]);
     }
 
-    /**
-     * The tree {@code args} need. Picocli builds its model of a verb by reflection over every class of
-     * it, a third of a cold start for the whole tree; when the arguments name a verb, only that verb is
-     * built. Help, completion and usage errors without a verb get everything.
-     */
+    /** The tree {@code args} need (see {@link CommandTree}): one verb's path, or the whole tree. */
     static CommandLine commandLine(Console console, String[] args) {
         CommandLine cli = new CommandLine(new Pgfleet(console));
-        String verb = null;
-        for (String arg : args) {
-            if (VERBS.containsKey(arg)) {
-                verb = arg;
-                break;
-            }
-        }
-        for (Map.Entry<String, Class<?>> v : VERBS.entrySet()) {
-            if (verb == null || verb.equals("completion") || verb.equals(v.getKey())) {
-                cli.addSubcommand(v.getKey(), v.getValue());
-            }
-        }
+        CommandTree.addTo(cli, args);
         // Set after the verbs are added: picocli applies these to the subcommands present at the call.
         cli.setOut(new PrintWriter(console.out(), true));
         cli.setErr(new PrintWriter(console.err(), true));

@@ -16,7 +16,7 @@ final class SpecFlags {
         if (id == null) {
             throw new ParameterException(flags.spec.commandLine(), "name the database (ID) or give --file");
         }
-        ObjectNode request = ApiClient.JSON.createObjectNode();
+        ObjectNode request = Json.object();
         request.put("id", id);
         if (flags.labels != null) {
             ObjectNode labels = request.putObject("labels");

@@ -13,13 +13,6 @@ import tools.jackson.databind.JsonNode;
         name = "task",
         mixinStandardHelpOptions = true,
         description = "List tasks, show one and its log, cancel a scheduled one, wait for one to end.",
-        subcommands = {
-            TaskCommand.ListTasks.class,
-            TaskCommand.Get.class,
-            TaskCommand.Log.class,
-            TaskCommand.Cancel.class,
-            TaskCommand.Wait.class
-        },
         footer = {"%nExample:", "  pgfleet task list example", "  pgfleet task wait example TASK_ID"})
 final class TaskCommand {
 

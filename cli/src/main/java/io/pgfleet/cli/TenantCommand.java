@@ -17,12 +17,6 @@ import tools.jackson.databind.node.ObjectNode;
             "Each tenant sees only its own databases, tasks, events and keys; an admin acts in another",
             "tenant with --tenant NAME."
         },
-        subcommands = {
-            TenantCommand.ListTenants.class,
-            TenantCommand.Create.class,
-            TenantCommand.Get.class,
-            TenantCommand.Delete.class
-        },
         footer = {"%nExample:", "  pgfleet tenant create billing", "  pgfleet --tenant billing db list"})
 final class TenantCommand {
 
@@ -71,7 +65,7 @@ final class TenantCommand {
         @Override
         public Integer call() {
             Session session = Session.of(spec);
-            ObjectNode body = ApiClient.JSON.createObjectNode().put("name", name);
+            ObjectNode body = Json.object().put("name", name);
             JsonNode created = session.api().post("v1/tenants", body);
             if (session.json()) {
                 session.printJson(created);

@@ -8,15 +8,17 @@ import org.junit.jupiter.api.Test;
 class InstanceLagTest {
     @Test
     void aStreamingReplicaShowsBytesAndSecondsAndAPrimaryNothing() {
-        assertThat(DbCommand.lag(ApiClient.JSON.readTree("{\"role\": \"replica\", \"replication\": {\"state\":"
-                        + " \"streaming\", \"lag_bytes\": 1024, \"lag_seconds\": 0.25}}")))
+        assertThat(DbCommand.lag(Json.mapper()
+                        .readTree("{\"role\": \"replica\", \"replication\": {\"state\":"
+                                + " \"streaming\", \"lag_bytes\": 1024, \"lag_seconds\": 0.25}}")))
                 .isEqualTo("1024 B, 0.3 s");
-        assertThat(DbCommand.lag(ApiClient.JSON.readTree("{\"role\": \"replica\", \"replication\": {\"state\":"
-                        + " \"catchup\", \"lag_bytes\": 0, \"lag_seconds\": 0.0}}")))
+        assertThat(DbCommand.lag(Json.mapper()
+                        .readTree("{\"role\": \"replica\", \"replication\": {\"state\":"
+                                + " \"catchup\", \"lag_bytes\": 0, \"lag_seconds\": 0.0}}")))
                 .isEqualTo("0 B, 0.0 s (catchup)");
-        assertThat(DbCommand.lag(ApiClient.JSON.readTree("{\"role\": \"replica\"}")))
+        assertThat(DbCommand.lag(Json.mapper().readTree("{\"role\": \"replica\"}")))
                 .isEqualTo("not streaming");
-        assertThat(DbCommand.lag(ApiClient.JSON.readTree("{\"role\": \"primary\"}")))
+        assertThat(DbCommand.lag(Json.mapper().readTree("{\"role\": \"primary\"}")))
                 .isNull();
     }
 }

@@ -8,7 +8,7 @@ import tools.jackson.databind.JsonNode;
 /** What {@code pgfleet db get} puts in an instance's ERROR column. */
 class InstanceProblemsTest {
     private static JsonNode instance(String json) {
-        return ApiClient.JSON.readTree(json);
+        return Json.mapper().readTree(json);
     }
 
     @Test
