@@ -40,11 +40,13 @@ public final class PgfleetProcess implements AutoCloseable {
                     jar + " is missing; build it first (mvn -B verify from the repository root)");
         }
         List<String> command = new ArrayList<>(
-                // C1 only: a test server starts faster on a busy machine and runs plenty fast for a test.
+                // C1 only and the serial collector: a test server starts faster on a busy machine (no C2 or
+                // parallel GC threads competing for the cores) and runs plenty fast for a test.
                 List.of(
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Xmx256m",
-                        "-XX:TieredStopAtLevel=1"));
+                        "-XX:TieredStopAtLevel=1",
+                        "-XX:+UseSerialGC"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
         command.addAll(serverArguments);

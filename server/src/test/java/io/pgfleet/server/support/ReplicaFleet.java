@@ -131,8 +131,7 @@ public final class ReplicaFleet implements AutoCloseable {
                 homes.get(i - 1),
                 logs.get(i - 1),
                 address,
-                // The serial collector: fewer threads for three JVMs starting at once on two cores.
-                List.of("-XX:+UseSerialGC", "-Dpgfleet.test-pause-at-step=@" + pausePoints),
+                List.of("-Dpgfleet.test-pause-at-step=@" + pausePoints),
                 arguments,
                 this::adminKey);
     }
