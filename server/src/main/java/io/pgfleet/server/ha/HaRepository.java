@@ -138,6 +138,13 @@ public class HaRepository {
     }
 
     /** A rejoined instance streams from the primary again. */
+    /** A replica left behind by a failover (its host silent): it rejoins the new primary on its return. */
+    public void markToRejoin(String replicaId) {
+        jdbc.sql("update instances set needs_rejoin = true, updated_at = now() where id = ? and role = 'replica'")
+                .param(replicaId)
+                .update();
+    }
+
     public void rejoined(String instanceId) {
         jdbc.sql("update instances set role = 'replica', needs_rejoin = false, updated_at = now()"
                         + " where id = ? and needs_rejoin")

@@ -261,6 +261,25 @@ public class HaWorkflows implements ReplicaWorkflows {
                         c -> repo.makePrimary(candidate(taskId, node).id()))
                 .doneWhen(c -> lanes.isPrimary(candidate(taskId, node))));
         workflow.add(createSlots(db, request.node(), taskId));
+        workflow.add(Step.of("MarkSilentReplicas", null, c -> {
+            String promoted = transition(taskId, node).candidateId();
+            for (InstanceRow other : repo.node(db.uuid(), node)) {
+                if (other.isReplica()
+                        && !other.needsRejoin()
+                        && !other.id().equals(promoted)
+                        && fleet.host(other.hostId())
+                                .map(h -> "unreachable".equals(h.state()) || h.millisSinceSeen() >= silent.toMillis())
+                                .orElse(true)) {
+                    // Its lane below is left for the host's return: it must rejoin then, not stream on
+                    // from the old primary.
+                    repo.markToRejoin(other.id());
+                    c.log(
+                            "node " + node + ": the replica on " + other.hostId() + " is on a silent host; it rejoins"
+                                    + " the new primary when its host returns",
+                            Map.of("node", node, "step", "MarkSilentReplicas", "host", other.hostId()));
+                }
+            }
+        }));
         for (InstanceRow instance : repo.node(db.uuid(), request.node())) {
             List<Step> lane = new ArrayList<>(lanes.followLane(db, instance));
             lane.set(0, ((Step.Defined) lane.get(0)).unlessHostSilentFor(silent));

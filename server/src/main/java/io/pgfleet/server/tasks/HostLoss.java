@@ -122,7 +122,12 @@ public class HostLoss implements HostLossHandler {
             boolean running = agent.isRunning(runtimes.of(db.get(), instance));
             InstanceState target;
             String reason = null;
-            if (running && agent.answers(runtimes.of(db.get(), instance))) {
+            if (instance.needsRejoin() && !was.equals(InstanceState.STOPPED.label())) {
+                // A failover happened while this host was away: the instance follows the new primary
+                // through the restart policy's rejoin (stopped first if it runs), never as it was.
+                target = InstanceState.FAILED;
+                reason = "a failover of its node happened while host " + hostId + " was away; it rejoins";
+            } else if (running && agent.answers(runtimes.of(db.get(), instance))) {
                 target = InstanceState.AVAILABLE;
             } else if (!running && was.equals(InstanceState.STOPPED.label())) {
                 target = InstanceState.STOPPED;
