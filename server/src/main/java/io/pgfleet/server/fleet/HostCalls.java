@@ -52,43 +52,14 @@ public class HostCalls {
 
     /** GETs {@code pathAndQuery} from {@code owner}'s API as the caller, and reads the answer as {@code type}. */
     public <T> T get(String owner, String pathAndQuery, String authorization, Class<T> type) {
-        HostRecord host = fleet.host(owner)
-                .orElseThrow(
-                        () -> new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " is not registered"));
-        if (!host.isReachable(timeout) || host.apiUrl() == null) {
-            throw new PgfleetException(
-                    ErrorCode.HOST_UNAVAILABLE,
-                    "host " + owner + " is unreachable (last heartbeat " + host.millisSinceSeen() / 1000
-                            + " s ago); what only it holds cannot be read now");
-        }
-        HttpRequest request = HttpRequest.newBuilder(URI.create(host.apiUrl() + pathAndQuery))
+        HostRecord host = reachable(owner, "; what only it holds cannot be read now");
+        HttpRequest request = signedGet(host, pathAndQuery)
                 .timeout(Duration.ofSeconds(10))
                 .header("Authorization", authorization == null ? "" : authorization)
-                .header(FORWARDED_BY, hostId)
-                .header(SIGNATURE, signature(hostId, pathAndQuery))
-                .GET()
                 .build();
-        HttpResponse<byte[]> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new PgfleetException(
-                    ErrorCode.HOST_UNAVAILABLE,
-                    "host " + owner + " at " + host.apiUrl() + " did not answer: " + e.getMessage(),
-                    e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "interrupted while asking host " + owner, e);
-        }
+        HttpResponse<byte[]> response = send(owner, host, request, HttpResponse.BodyHandlers.ofByteArray());
         if (response.statusCode() != 200) {
-            String detail;
-            try {
-                JsonNode problem = json.readTree(response.body());
-                detail = problem.path("detail").asText("HTTP " + response.statusCode());
-            } catch (RuntimeException e) {
-                detail = "HTTP " + response.statusCode();
-            }
-            throw new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " answered: " + detail);
+            throw refused(owner, response.statusCode(), response.body());
         }
         return json.readValue(response.body(), type);
     }
@@ -98,22 +69,47 @@ public class HostCalls {
      * the fleet's signature is the whole proof), for a stream such as a base backup. The caller closes it.
      */
     public java.io.InputStream openSigned(String owner, String pathAndQuery) {
+        HostRecord host = reachable(owner, "");
+        HttpResponse<java.io.InputStream> response =
+                send(owner, host, signedGet(host, pathAndQuery).build(), HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() != 200) {
+            byte[] problem;
+            try (java.io.InputStream body = response.body()) {
+                problem = body.readNBytes(64 * 1024);
+            } catch (IOException e) {
+                problem = new byte[0];
+            }
+            throw refused(owner, response.statusCode(), problem);
+        }
+        return response.body();
+    }
+
+    /** The owner's record, when it is registered, answers heartbeats and has an API URL. */
+    private HostRecord reachable(String owner, String consequence) {
         HostRecord host = fleet.host(owner)
                 .orElseThrow(
                         () -> new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " is not registered"));
         if (!host.isReachable(timeout) || host.apiUrl() == null) {
             throw new PgfleetException(
                     ErrorCode.HOST_UNAVAILABLE,
-                    "host " + owner + " is unreachable (last heartbeat " + host.millisSinceSeen() / 1000 + " s ago)");
+                    "host " + owner + " is unreachable (last heartbeat " + host.millisSinceSeen() / 1000 + " s ago)"
+                            + consequence);
         }
-        HttpRequest request = HttpRequest.newBuilder(URI.create(host.apiUrl() + pathAndQuery))
+        return host;
+    }
+
+    /** A GET of {@code pathAndQuery} on {@code host}, signed by this host. */
+    private HttpRequest.Builder signedGet(HostRecord host, String pathAndQuery) {
+        return HttpRequest.newBuilder(URI.create(host.apiUrl() + pathAndQuery))
                 .header(FORWARDED_BY, hostId)
                 .header(SIGNATURE, signature(hostId, pathAndQuery))
-                .GET()
-                .build();
-        HttpResponse<java.io.InputStream> response;
+                .GET();
+    }
+
+    private <B> HttpResponse<B> send(
+            String owner, HostRecord host, HttpRequest request, HttpResponse.BodyHandler<B> handler) {
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            return http.send(request, handler);
         } catch (IOException e) {
             throw new PgfleetException(
                     ErrorCode.HOST_UNAVAILABLE,
@@ -123,17 +119,18 @@ public class HostCalls {
             Thread.currentThread().interrupt();
             throw new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "interrupted while asking host " + owner, e);
         }
-        if (response.statusCode() != 200) {
-            String detail;
-            try (java.io.InputStream body = response.body()) {
-                JsonNode problem = json.readTree(body.readNBytes(64 * 1024));
-                detail = problem.path("detail").asText("HTTP " + response.statusCode());
-            } catch (IOException | RuntimeException e) {
-                detail = "HTTP " + response.statusCode();
-            }
-            throw new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " answered: " + detail);
+    }
+
+    /** The other host's refusal, with the detail of its problem+json when it sent one. */
+    private PgfleetException refused(String owner, int status, byte[] body) {
+        String detail;
+        try {
+            JsonNode problem = json.readTree(body);
+            detail = problem.path("detail").asText("HTTP " + status);
+        } catch (RuntimeException e) {
+            detail = "HTTP " + status;
         }
-        return response.body();
+        return new PgfleetException(ErrorCode.HOST_UNAVAILABLE, "host " + owner + " answered: " + detail);
     }
 
     /** The address clients reach the host's instances at (its --advertise-host). */

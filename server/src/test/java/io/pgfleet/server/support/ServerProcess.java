@@ -52,21 +52,13 @@ public final class ServerProcess {
      */
     public static ServerProcess launch(
             Path home, Path log, String address, List<String> jvmOptions, List<String> serverOptions, String adminKey) {
-        int apiPort = Ports.free();
-        List<String> arguments = new java.util.ArrayList<>(List.of(
-                "--home",
-                home.toString(),
-                "--bind",
+        return launchSharingKey(
+                home,
+                log,
                 address,
-                "--port",
-                Integer.toString(apiPort),
-                "--dist-dir",
-                Homes.sharedDist().toString()));
-        arguments.addAll(serverOptions);
-        List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
-        // Generous: on a machine shared by several builds a JVM start has taken 50 s and more.
-        PgfleetProcess process = PgfleetProcess.start(command, address, apiPort, log, Duration.ofSeconds(240));
-        return new ServerProcess(process, Api.of(process.url(), adminKey != null ? adminKey : Homes.adminKey(home)));
+                jvmOptions,
+                serverOptions,
+                () -> adminKey != null ? adminKey : Homes.adminKey(home));
     }
 
     /** The same process, called with another key. */
@@ -145,6 +137,7 @@ public final class ServerProcess {
                 Homes.sharedDist().toString()));
         arguments.addAll(serverOptions);
         List<String> command = PgfleetProcess.javaJar(JAR, jvmOptions, arguments);
+        // Generous: on a machine shared by several builds a JVM start has taken 50 s and more.
         PgfleetProcess process = PgfleetProcess.start(command, address, apiPort, log, Duration.ofSeconds(240));
         return new ServerProcess(process, Api.of(process.url(), adminKey.get()));
     }
